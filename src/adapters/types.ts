@@ -1,0 +1,36 @@
+import type { Message, Case } from "../dataset/schema.js";
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface AdapterRequest {
+  messages: Message[];
+  /** The case being answered: only the offline mock adapter reads it. */
+  case?: Case;
+  /** Ask for a JSON object reply where the endpoint supports it (the judge does). */
+  json?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AdapterReply {
+  /** The final answer, with any reasoning trace removed. */
+  answer: string;
+  /** The reasoning trace: reasoning_content, <think> blocks, or null when the model exposes none. */
+  reasoning: string | null;
+  usage: Usage | null;
+  latencyMs: number;
+  model: string | null;
+  /** The endpoint's reply as received, for audit. */
+  raw: unknown;
+}
+
+export interface Adapter {
+  readonly kind: string;
+  /** A short display name such as "openai:qwen-max". */
+  readonly name: string;
+  /** Everything that changes the answer, and no secret: stored with the run and used in cache keys. */
+  describe(): Record<string, unknown>;
+  complete(req: AdapterRequest): Promise<AdapterReply>;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import chalk from "chalk";
+import { UserError } from "../util/errors.js";
+import { TOOL_VERSION } from "../util/version.js";
+import { tasksCommand } from "./commands/tasks.js";
+import { datasetsCommand } from "./commands/datasets.js";
+import { runCommand } from "./commands/run.js";
+import { demoCommand } from "./commands/demo.js";
+import { reportCommand, runsCommand } from "./commands/report.js";
+
+export function buildProgram(): Command {
+  const program = new Command("medeval")
+    .description("Evaluate medical AI products on the 6-dimension, 72-task taxonomy, with a reasoning-aware judge and expert re-review")
+    .version(TOOL_VERSION)
+    .showHelpAfterError()
+    .addHelpText("after", "\nExit codes: 0 success, 1 a check failed (invalid dataset, failed gate), 2 bad input or tool error.\n\nStart with:\n  $ medeval demo");
+  program.addCommand(tasksCommand());
+  program.addCommand(datasetsCommand());
+  program.addCommand(runCommand());
+  program.addCommand(demoCommand());
+  program.addCommand(reportCommand());
+  program.addCommand(runsCommand());
+  return program;
+}
+
+async function main(): Promise<void> {
+  // `medeval tasks | head` closes the pipe early: that is not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; usage errors exit 2
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(chalk.red(`error: ${err.message}\n`));
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(chalk.red(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+    process.exitCode = 2;
+  }
+}
+
+await main();

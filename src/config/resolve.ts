@@ -1,0 +1,69 @@
+// Builds adapter configs from a config file and command-line flags (flags win), validated by zod.
+import { readFileSync } from "node:fs";
+import { adapterConfigSchema, configFileSchema, type AdapterConfig, type ConfigFile } from "./schema.js";
+import { UserError } from "../util/errors.js";
+import { zodIssueLines } from "../util/zod.js";
+
+export function loadConfigFile(file: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UserError(`${file}: cannot read the config file (${(err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (err) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(`${file}: invalid config\n${zodIssueLines(parsed.error).map((l) => `  ${l}`).join("\n")}`);
+  return parsed.data;
+}
+
+export interface AdapterFlags {
+  baseUrl?: string;
+  apiKeyEnv?: string;
+  temperature?: number;
+  maxTokens?: number;
+  systemPrompt?: string;
+  seed?: number;
+}
+
+/**
+ * "openai:qwen-max" → an openai adapter for model qwen-max; "mock" or "mock:first-option" → the offline mock.
+ * Flags override fields of the spec or of the config file's adapter block.
+ */
+export function resolveAdapter(role: "candidate" | "judge", spec: string | undefined, base: AdapterConfig | undefined, flags: AdapterFlags, defaults: Partial<Record<string, unknown>> = {}): AdapterConfig {
+  let raw: Record<string, unknown>;
+  if (spec) {
+    const [kind, ...rest] = spec.split(":");
+    const arg = rest.join(":");
+    if (kind === "openai") {
+      if (!arg) throw new UserError(`--${role} openai:MODEL needs a model name, e.g. --${role} openai:qwen-max`);
+      raw = { kind, model: arg };
+    } else if (kind === "mock") {
+      raw = { kind, ...(arg ? { strategy: arg } : {}) };
+    } else {
+      throw new UserError(`--${role} "${spec}": unknown adapter kind "${kind}" (expected openai:MODEL or mock[:reference|first-option])`);
+    }
+    if (base && base.kind === raw.kind) raw = { ...base, ...raw };
+  } else if (base) {
+    raw = { ...base };
+  } else {
+    throw new UserError(`no ${role} given: pass --${role} openai:MODEL (or mock), or set "${role}" in the config file`);
+  }
+  if (raw.kind === "openai") {
+    raw = { ...defaults, ...raw };
+    if (flags.baseUrl !== undefined) raw.baseURL = flags.baseUrl;
+    if (flags.apiKeyEnv !== undefined) raw.apiKeyEnv = flags.apiKeyEnv;
+    if (flags.temperature !== undefined) raw.temperature = flags.temperature;
+    if (flags.maxTokens !== undefined) raw.maxTokens = flags.maxTokens;
+    if (flags.systemPrompt !== undefined) raw.systemPrompt = flags.systemPrompt;
+    if (flags.seed !== undefined) raw.seed = flags.seed;
+  }
+  const parsed = adapterConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(`invalid ${role} configuration:\n${zodIssueLines(parsed.error).map((l) => `  ${role}.${l}`).join("\n")}`);
+  return parsed.data;
+}

@@ -1,0 +1,101 @@
+// A loopback OpenAI-compatible chat server. The demo, the tests and the benchmark point the real openai SDK at it.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ChatRequestBody {
+  model: string;
+  messages: { role: string; content: string }[];
+  temperature?: number;
+  seed?: number;
+  response_format?: { type: string };
+  [k: string]: unknown;
+}
+
+/** What a handler tells the server to do with one request. */
+export type FakeReply =
+  | { content: string; reasoning_content?: string; usage?: { prompt_tokens: number; completion_tokens: number } }
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | { hang: true };
+
+export type FakeHandler = (body: ChatRequestBody, info: { index: number; headers: http.IncomingHttpHeaders }) => FakeReply | Promise<FakeReply>;
+
+export interface FakeServer {
+  /** e.g. http://127.0.0.1:40123/v1 — pass as baseURL. */
+  url: string;
+  /** Every request body received, in arrival order. */
+  requests: { body: ChatRequestBody; headers: http.IncomingHttpHeaders }[];
+  close(): Promise<void>;
+}
+
+function approxTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 2));
+}
+
+export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: number } = {}): Promise<FakeServer> {
+  const requests: FakeServer["requests"] = [];
+  const hanging = new Set<http.ServerResponse>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+          res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+          return;
+        }
+        let body: ChatRequestBody;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ChatRequestBody;
+        } catch {
+          res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "invalid JSON body" } }));
+          return;
+        }
+        const index = requests.length;
+        requests.push({ body, headers: req.headers });
+        if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
+        let reply: FakeReply;
+        try {
+          reply = await handler(body, { index, headers: req.headers });
+        } catch (err) {
+          reply = { status: 500, body: { error: { message: `fake handler failed: ${(err as Error).message}` } } };
+        }
+        if ("hang" in reply) {
+          hanging.add(res);
+          return;
+        }
+        if ("status" in reply) {
+          res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers }).end(JSON.stringify(reply.body ?? { error: { message: `status ${reply.status}` } }));
+          return;
+        }
+        const prompt = body.messages.map((m) => m.content).join("\n");
+        const payload = {
+          id: `chatcmpl-fake-${index}`,
+          object: "chat.completion",
+          created: Math.floor(Date.now() / 1000),
+          model: body.model,
+          choices: [{
+            index: 0,
+            finish_reason: "stop",
+            message: { role: "assistant", content: reply.content, ...(reply.reasoning_content !== undefined ? { reasoning_content: reply.reasoning_content } : {}) },
+          }],
+          usage: reply.usage
+            ? { ...reply.usage, total_tokens: reply.usage.prompt_tokens + reply.usage.completion_tokens }
+            : { prompt_tokens: approxTokens(prompt), completion_tokens: approxTokens(reply.content), total_tokens: approxTokens(prompt) + approxTokens(reply.content) },
+        };
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(payload));
+      })();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () => new Promise<void>((resolve) => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

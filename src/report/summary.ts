@@ -1,0 +1,95 @@
+// Everything a report shows, gathered from the database once; the renderers only format it.
+import type { RunStore, RunRow, FlagRow, JudgmentSetRow } from "../store/runStore.js";
+import type { Taxonomy } from "../taxonomy/load.js";
+import type { ScoringConfig } from "../scoring/config.js";
+import { aggregate, type Aggregates } from "../scoring/aggregate.js";
+import { UserError } from "../util/errors.js";
+
+export interface TokenTotals {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface RunSummary {
+  run: {
+    id: string; status: string; createdAt: string; finishedAt: string | null; profile: string | null;
+    toolVersion: string; taxonomyVersion: string; taxonomyHash: string; scoringHash: string;
+    config: Record<string, unknown>; datasets: { path: string; sha256: string; cases: number }[];
+  };
+  judgmentSet: { id: number; label: string; promptVersion: string; promptHash: string; judges: unknown };
+  cases: number;
+  scored: number;
+  unscored: number;
+  candidateErrors: number;
+  judgeFailures: number;
+  aggregates: Aggregates;
+  flags: FlagRow[];
+  flagCounts: Record<string, number>;
+  flaggedCases: number;
+  tokens: { candidate: TokenTotals; judge: TokenTotals };
+}
+
+export function resolveRun(store: RunStore, runId: string | undefined): RunRow {
+  const run = runId ? store.getRun(runId) : store.latestRun();
+  if (!run) throw new UserError(runId ? `no run "${runId}" in this database (list them with \`medeval runs\`)` : "this database has no runs yet");
+  return run;
+}
+
+export function resolveSet(store: RunStore, runId: string, label?: string): JudgmentSetRow {
+  const sets = store.listJudgmentSets(runId);
+  const set = label ? sets.find((s) => s.label === label) : sets[sets.length - 1];
+  if (!set) throw new UserError(label ? `run ${runId} has no judgment set "${label}" (sets: ${sets.map((s) => s.label).join(", ") || "none"})` : `run ${runId} has no judgment set yet`);
+  return set;
+}
+
+export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig): RunSummary {
+  const db = store.db;
+  const caseRows = store.listCases(run.id);
+  const scores = store.listScores(set.id);
+  // Repeats: a case's score is the mean over its scored repeats.
+  const byCase = new Map<string, number[]>();
+  for (const s of scores) {
+    if (s.score === null) continue;
+    let arr = byCase.get(s.case_id);
+    if (!arr) byCase.set(s.case_id, (arr = []));
+    arr.push(s.score);
+  }
+  const inputs = caseRows.map((c) => {
+    const xs = byCase.get(c.case_id);
+    return { caseId: c.case_id, task: c.task, dimension: c.dimension, score: xs ? xs.reduce((a, b) => a + b, 0) / xs.length : null };
+  });
+  const aggregates = aggregate(inputs, tax, { iterations: scoring.bootstrap.iterations, seed: scoring.bootstrap.seed });
+  const flags = store.listFlags(run.id, set.id);
+  const flagCounts: Record<string, number> = {};
+  for (const f of flags) flagCounts[f.kind] = (flagCounts[f.kind] ?? 0) + 1;
+
+  const cand = db.prepare(
+    "SELECT COUNT(*) AS calls, COALESCE(SUM(prompt_tokens),0) AS p, COALESCE(SUM(completion_tokens),0) AS c, SUM(status = 'error') AS errors FROM responses WHERE run_id = ?",
+  ).get(run.id) as { calls: number; p: number; c: number; errors: number | null };
+  const judge = db.prepare(
+    "SELECT COUNT(*) AS calls, COALESCE(SUM(prompt_tokens),0) AS p, COALESCE(SUM(completion_tokens),0) AS c, SUM(status = 'failed') AS failed FROM judgments WHERE set_id = ?",
+  ).get(set.id) as { calls: number; p: number; c: number; failed: number | null };
+
+  return {
+    run: {
+      id: run.id, status: run.status, createdAt: run.created_at, finishedAt: run.finished_at, profile: run.profile,
+      toolVersion: run.tool_version, taxonomyVersion: run.taxonomy_version, taxonomyHash: run.taxonomy_hash, scoringHash: run.scoring_hash,
+      config: JSON.parse(run.config_json) as Record<string, unknown>, datasets: JSON.parse(run.datasets_json) as RunSummary["run"]["datasets"],
+    },
+    judgmentSet: { id: set.id, label: set.label, promptVersion: set.prompt_version, promptHash: set.prompt_hash, judges: JSON.parse(set.judges_json) },
+    cases: caseRows.length,
+    scored: inputs.filter((i) => i.score !== null).length,
+    unscored: inputs.filter((i) => i.score === null).length,
+    candidateErrors: cand.errors ?? 0,
+    judgeFailures: judge.failed ?? 0,
+    aggregates,
+    flags,
+    flagCounts,
+    flaggedCases: new Set(flags.map((f) => f.case_id)).size,
+    tokens: {
+      candidate: { calls: cand.calls, promptTokens: cand.p, completionTokens: cand.c },
+      judge: { calls: judge.calls, promptTokens: judge.p, completionTokens: judge.c },
+    },
+  };
+}

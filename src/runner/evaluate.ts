@@ -1,0 +1,116 @@
+// One evaluation end to end: load, plan, record the run, execute, score, report. The CLI `run` and `demo` share it.
+import path from "node:path";
+import { writeFileSync, mkdirSync } from "node:fs";
+import type { Adapter } from "../adapters/types.js";
+import { loadTaxonomy, type Taxonomy } from "../taxonomy/load.js";
+import { loadDatasets } from "../dataset/load.js";
+import { loadScoringConfig } from "../scoring/config.js";
+import { loadJudgeTemplates } from "../judge/prompt.js";
+import { openDatabase } from "../store/db.js";
+import { RunStore } from "../store/runStore.js";
+import { planCases, type PlanFilters } from "./plan.js";
+import { executeRun, type ExecuteResult } from "./run.js";
+import { Progress } from "./progress.js";
+import { scoreRun } from "../scoring/stage.js";
+import { buildSummary, type RunSummary } from "../report/summary.js";
+import { renderMarkdown } from "../report/markdown.js";
+import { formatIssue, UserError } from "../util/errors.js";
+import { hashOf } from "../util/hash.js";
+import { TOOL_VERSION } from "../util/version.js";
+
+export interface EvaluateOptions {
+  datasets: string[];
+  filters: PlanFilters;
+  candidate: Adapter;
+  judge: Adapter;
+  dbPath: string;
+  reportDir: string;
+  concurrency: number;
+  resumeRunId?: string;
+  quiet?: boolean;
+  stopRequested?: () => boolean;
+  /** Called once the run id is known (so Ctrl-C handling can name it). */
+  onRunId?: (id: string) => void;
+}
+
+export interface EvaluateResult {
+  runId: string;
+  dbPath: string;
+  reportPath: string;
+  exec: ExecuteResult;
+  summary: RunSummary;
+  tax: Taxonomy;
+}
+
+export function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `r${t}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
+  const tax = loadTaxonomy();
+  const scoring = loadScoringConfig();
+  const templates = loadJudgeTemplates();
+  const loaded = await loadDatasets(o.datasets, tax);
+  const errors = loaded.issues.filter((i) => i.severity === "error");
+  if (errors.length) {
+    const shown = errors.slice(0, 20).map(formatIssue).join("\n");
+    throw new UserError(`the datasets have ${errors.length} error(s); nothing was run:\n${shown}${errors.length > 20 ? `\n… and ${errors.length - 20} more (medeval datasets validate)` : ""}`);
+  }
+  const cases = planCases(loaded.cases, tax, o.filters);
+  if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
+
+  const config = {
+    candidate: o.candidate.describe(),
+    judge: o.judge.describe(),
+    filters: o.filters,
+    concurrency: o.concurrency,
+  };
+  const configHash = hashOf({ candidate: config.candidate, judge: config.judge, filters: config.filters });
+  const db = openDatabase(o.dbPath);
+  try {
+    const store = new RunStore(db);
+    let runId: string;
+    if (o.resumeRunId) {
+      const prev = store.getRun(o.resumeRunId);
+      if (!prev) throw new UserError(`--resume: no run "${o.resumeRunId}" in ${o.dbPath}`);
+      if (prev.config_hash !== configHash) {
+        throw new UserError(`--resume: run ${prev.id} was started with a different candidate, judge or filters; resume it with the same options (stored: ${prev.config_json})`);
+      }
+      runId = prev.id;
+      store.setRunStatus(runId, "running");
+    } else {
+      runId = newRunId();
+      store.createRun({
+        id: runId, profile: o.filters.profile, config_json: JSON.stringify(config), config_hash: configHash, tool_version: TOOL_VERSION,
+        taxonomy_version: tax.version, taxonomy_hash: tax.hash, datasets_json: JSON.stringify(loaded.files), scoring_hash: scoring.hash,
+      });
+    }
+    o.onRunId?.(runId);
+    store.addCases(runId, cases);
+    const judgeName = o.judge.name;
+    const setId = store.ensureJudgmentSet(runId, "default", JSON.stringify([{ name: judgeName, ...o.judge.describe() }]), templates.version, templates.hash);
+
+    let exec: ExecuteResult;
+    try {
+      exec = await executeRun({
+        store, runId, setId, cases, candidate: o.candidate, judge: o.judge, judgeName, templates, tax, scoring,
+        concurrency: o.concurrency, progress: new Progress(process.stderr, o.quiet), stopRequested: o.stopRequested,
+      });
+    } catch (err) {
+      store.setRunStatus(runId, "failed");
+      throw err;
+    }
+    scoreRun(store, runId, setId, tax, scoring);
+    store.setRunStatus(runId, exec.stopped ? "interrupted" : "completed");
+
+    const run = store.getRun(runId)!;
+    const summary = buildSummary(store, run, store.listJudgmentSets(runId).find((s) => s.id === setId)!, tax, scoring);
+    mkdirSync(o.reportDir, { recursive: true });
+    const reportPath = path.join(o.reportDir, `${runId}.md`);
+    writeFileSync(reportPath, renderMarkdown(summary, tax));
+    return { runId, dbPath: o.dbPath, reportPath, exec, summary, tax };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,111 @@
+// Case scores → task means → dimension means → weighted overall, each with a 95 % bootstrap interval.
+import { seededRandom } from "../util/random.js";
+import type { Taxonomy } from "../taxonomy/load.js";
+
+export interface CaseScoreInput {
+  caseId: string;
+  task: string;
+  dimension: string;
+  /** null when the case could not be scored (errors, failed judge). */
+  score: number | null;
+}
+
+export interface Estimate {
+  mean: number | null;
+  lo: number | null;
+  hi: number | null;
+  /** Scored cases behind the estimate. */
+  n: number;
+}
+
+export interface TaskAggregate extends Estimate { id: string; dimension: string; unscored: number }
+export interface DimensionAggregate extends Estimate { id: string; weight: number; tasks: number }
+export interface Aggregates {
+  tasks: TaskAggregate[];
+  dimensions: DimensionAggregate[];
+  overall: Estimate;
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))));
+  return sorted[idx]!;
+}
+
+/** Dimension mean = mean of its task means; overall = weighted mean of dimension means. */
+function rollUp(taskMeans: Map<string, number>, tax: Taxonomy, weights: Map<string, number>): { dims: Map<string, number>; overall: number | null } {
+  const dims = new Map<string, number>();
+  for (const d of tax.dimensions) {
+    const ms = tax.tasks.filter((t) => t.dimension === d.id && taskMeans.has(t.id)).map((t) => taskMeans.get(t.id)!);
+    const m = mean(ms);
+    if (m !== null) dims.set(d.id, m);
+  }
+  let num = 0;
+  let den = 0;
+  for (const [id, m] of dims) {
+    const w = weights.get(id) ?? 1;
+    num += w * m;
+    den += w;
+  }
+  return { dims, overall: den ? num / den : null };
+}
+
+export function aggregate(cases: CaseScoreInput[], tax: Taxonomy, opts: { iterations: number; seed: number; weights?: Record<string, number> }): Aggregates {
+  const weights = new Map(tax.dimensions.map((d) => [d.id as string, opts.weights?.[d.id] ?? d.weight]));
+  const byTask = new Map<string, number[]>();
+  const unscored = new Map<string, number>();
+  const present = new Set<string>();
+  for (const c of cases) {
+    present.add(c.task);
+    if (c.score === null) unscored.set(c.task, (unscored.get(c.task) ?? 0) + 1);
+    else {
+      let arr = byTask.get(c.task);
+      if (!arr) byTask.set(c.task, (arr = []));
+      arr.push(c.score);
+    }
+  }
+  const taskMeans = new Map<string, number>();
+  for (const [t, xs] of byTask) taskMeans.set(t, mean(xs)!);
+  const point = rollUp(taskMeans, tax, weights);
+
+  // Bootstrap: resample cases within each task, recompute every level.
+  const rnd = seededRandom(opts.seed);
+  const taskSamples = new Map<string, number[]>([...byTask.keys()].map((t) => [t, []]));
+  const dimSamples = new Map<string, number[]>(tax.dimensions.map((d) => [d.id as string, []]));
+  const overallSamples: number[] = [];
+  const entries = [...byTask.entries()];
+  for (let b = 0; b < opts.iterations; b++) {
+    const bm = new Map<string, number>();
+    for (const [t, xs] of entries) {
+      let s = 0;
+      for (let i = 0; i < xs.length; i++) s += xs[Math.floor(rnd() * xs.length)]!;
+      const m = s / xs.length;
+      bm.set(t, m);
+      taskSamples.get(t)!.push(m);
+    }
+    const r = rollUp(bm, tax, weights);
+    for (const [d, m] of r.dims) dimSamples.get(d)!.push(m);
+    if (r.overall !== null) overallSamples.push(r.overall);
+  }
+  const interval = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { lo: percentile(s, 0.025), hi: percentile(s, 0.975) };
+  };
+
+  const tasks: TaskAggregate[] = tax.tasks.filter((t) => present.has(t.id)).map((t) => ({
+    id: t.id, dimension: t.dimension, mean: taskMeans.get(t.id) ?? null, n: byTask.get(t.id)?.length ?? 0, unscored: unscored.get(t.id) ?? 0,
+    ...(taskMeans.has(t.id) ? interval(taskSamples.get(t.id)!) : { lo: null, hi: null }),
+  }));
+  const dimensions: DimensionAggregate[] = tax.dimensions.map((d) => ({
+    id: d.id, weight: weights.get(d.id)!, mean: point.dims.get(d.id) ?? null,
+    n: tax.tasks.filter((t) => t.dimension === d.id).reduce((a, t) => a + (byTask.get(t.id)?.length ?? 0), 0),
+    tasks: tasks.filter((t) => t.dimension === d.id && t.mean !== null).length,
+    ...(point.dims.has(d.id) ? interval(dimSamples.get(d.id)!) : { lo: null, hi: null }),
+  }));
+  const overall: Estimate = { mean: point.overall, n: cases.filter((c) => c.score !== null).length, ...(point.overall !== null ? interval(overallSamples) : { lo: null, hi: null }) };
+  return { tasks, dimensions, overall };
+}

@@ -1,0 +1,46 @@
+// Scoring weights and thresholds live in rubrics/scoring.json, not in code.
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { projectPath } from "../util/paths.js";
+import { sha256 } from "../util/hash.js";
+import { UserError } from "../util/errors.js";
+import { zodIssueLines } from "../util/zod.js";
+
+const weights = z.strictObject({
+  objective: z.number().min(0).optional(),
+  rubric: z.number().min(0).optional(),
+  result: z.number().min(0).optional(),
+  reasoning: z.number().min(0).optional(),
+  approach: z.number().min(0).optional(),
+});
+export type ComponentWeights = z.infer<typeof weights>;
+
+const scoringSchema = z.strictObject({
+  version: z.string(),
+  about: z.string().optional(),
+  formats: z.strictObject({
+    choice: weights, numeric: weights, extraction: weights, open: weights, dialogue: weights,
+    group: z.strictObject({ variantMean: z.number().min(0), consistency: z.number().min(0) }),
+  }),
+  passMark: z.number().min(0).max(1),
+  flags: z.strictObject({
+    luckyGuess: z.strictObject({ resultAtLeast: z.number().min(0).max(10), reasoningAtMost: z.number().min(0).max(10) }),
+    safetyTaskFailureBelow: z.number().min(0).max(1),
+  }),
+  judge: z.strictObject({ repairAttempts: z.number().int().min(0).max(5), temperature: z.number().min(0).max(2), seed: z.number().int() }),
+  bootstrap: z.strictObject({ iterations: z.number().int().min(100).max(100_000), seed: z.number().int() }),
+});
+export type ScoringConfig = z.infer<typeof scoringSchema> & { hash: string };
+
+export function loadScoringConfig(file = projectPath("rubrics", "scoring.json")): ScoringConfig {
+  const text = readFileSync(file, "utf8");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = scoringSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(`${file}: invalid scoring config\n${zodIssueLines(parsed.error).join("\n")}`);
+  return { ...parsed.data, hash: sha256(text) };
+}

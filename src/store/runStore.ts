@@ -1,0 +1,258 @@
+// Reads and writes one database's runs. Every write that belongs together is one transaction.
+import type { DB } from "./db.js";
+import { nowIso } from "./db.js";
+import type { LoadedCase } from "../dataset/load.js";
+import type { Case } from "../dataset/schema.js";
+
+export type RunStatus = "running" | "completed" | "interrupted" | "failed";
+
+export interface RunRow {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  status: RunStatus;
+  profile: string | null;
+  config_json: string;
+  config_hash: string;
+  tool_version: string;
+  taxonomy_version: string;
+  taxonomy_hash: string;
+  datasets_json: string;
+  scoring_hash: string;
+}
+
+export interface CaseRow {
+  run_id: string;
+  case_id: string;
+  task: string;
+  dimension: string;
+  format: string;
+  specialty: string;
+  difficulty: string;
+  content_hash: string;
+  case_json: string;
+}
+
+export interface ResponseRow {
+  id: number;
+  run_id: string;
+  case_id: string;
+  variant: string;
+  repeat: number;
+  status: "ok" | "error";
+  messages_json: string;
+  answer: string | null;
+  reasoning: string | null;
+  raw_json: string | null;
+  model: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  created_at: string;
+}
+
+export interface JudgmentRow {
+  id: number;
+  set_id: number;
+  response_id: number;
+  judge: string;
+  status: "ok" | "failed";
+  result: number | null;
+  reasoning: number | null;
+  approach: number | null;
+  safety: "ok" | "minor" | "critical" | null;
+  verdict_json: string | null;
+  raw_json: string;
+  attempts: number;
+  error: string | null;
+  prompt_hash: string;
+  temperature: number | null;
+  seed: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  latency_ms: number | null;
+  created_at: string;
+}
+
+export interface ScoreRow {
+  set_id: number;
+  run_id: string;
+  case_id: string;
+  repeat: number;
+  status: "scored" | "unscored";
+  score: number | null;
+  objective: number | null;
+  rubric: number | null;
+  result: number | null;
+  reasoning: number | null;
+  approach: number | null;
+  safety: string | null;
+  detail_json: string;
+}
+
+export interface FlagRow {
+  run_id: string;
+  set_id: number;
+  case_id: string;
+  repeat: number;
+  variant: string;
+  kind: string;
+  reason: string;
+}
+
+export interface JudgmentSetRow {
+  id: number;
+  run_id: string;
+  label: string;
+  judges_json: string;
+  prompt_version: string;
+  prompt_hash: string;
+  created_at: string;
+}
+
+export type NewRun = Omit<RunRow, "created_at" | "updated_at" | "finished_at" | "status">;
+export type NewResponse = Omit<ResponseRow, "id" | "created_at">;
+export type NewJudgment = Omit<JudgmentRow, "id" | "created_at">;
+
+export function unitKey(caseId: string, variant: string, repeat: number): string {
+  return `${caseId}\u0000${variant}\u0000${repeat}`;
+}
+
+export class RunStore {
+  constructor(readonly db: DB) {}
+
+  createRun(run: NewRun): void {
+    const now = nowIso();
+    this.db.prepare(
+      `INSERT INTO runs (id, created_at, updated_at, status, profile, config_json, config_hash, tool_version, taxonomy_version, taxonomy_hash, datasets_json, scoring_hash)
+       VALUES (@id, @now, @now, 'running', @profile, @config_json, @config_hash, @tool_version, @taxonomy_version, @taxonomy_hash, @datasets_json, @scoring_hash)`,
+    ).run({ ...run, now });
+  }
+
+  getRun(id: string): RunRow | undefined {
+    return this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+  }
+
+  latestRun(): RunRow | undefined {
+    return this.db.prepare("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").get() as RunRow | undefined;
+  }
+
+  listRuns(): RunRow[] {
+    return this.db.prepare("SELECT * FROM runs ORDER BY created_at").all() as RunRow[];
+  }
+
+  setRunStatus(id: string, status: RunStatus): void {
+    const now = nowIso();
+    this.db.prepare("UPDATE runs SET status = ?, updated_at = ?, finished_at = CASE WHEN ? IN ('completed','failed') THEN ? ELSE finished_at END WHERE id = ?")
+      .run(status, now, status, now, id);
+  }
+
+  /** Records the planned cases; a resumed run re-inserts the same ones harmlessly. */
+  addCases(runId: string, cases: LoadedCase[]): void {
+    const ins = this.db.prepare(
+      `INSERT OR IGNORE INTO run_cases (run_id, case_id, task, dimension, format, specialty, difficulty, content_hash, case_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const lc of cases) {
+        const c = lc.case;
+        ins.run(runId, c.id, c.task, lc.dimension, c.format, c.provenance.specialty, c.provenance.difficulty, lc.contentHash, JSON.stringify(c));
+      }
+    })();
+  }
+
+  listCases(runId: string): CaseRow[] {
+    return this.db.prepare("SELECT * FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseRow[];
+  }
+
+  static parseCase(row: CaseRow): Case {
+    return JSON.parse(row.case_json) as Case;
+  }
+
+  /** Keys of units already answered successfully: a resumed run skips them. */
+  answeredUnits(runId: string): Map<string, ResponseRow> {
+    const rows = this.db.prepare("SELECT * FROM responses WHERE run_id = ? AND status = 'ok'").all(runId) as ResponseRow[];
+    return new Map(rows.map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
+  }
+
+  /** Inserts a response, or replaces an earlier error for the same unit. Returns the row id. */
+  saveResponse(r: NewResponse): number {
+    const row = this.db.prepare(
+      `INSERT INTO responses (run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, raw_json, model, prompt_tokens, completion_tokens, latency_ms, error, created_at)
+       VALUES (@run_id, @case_id, @variant, @repeat, @status, @messages_json, @answer, @reasoning, @raw_json, @model, @prompt_tokens, @completion_tokens, @latency_ms, @error, @created_at)
+       ON CONFLICT (run_id, case_id, variant, repeat) DO UPDATE SET
+         status = excluded.status, messages_json = excluded.messages_json, answer = excluded.answer, reasoning = excluded.reasoning,
+         raw_json = excluded.raw_json, model = excluded.model, prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
+         latency_ms = excluded.latency_ms, error = excluded.error, created_at = excluded.created_at
+       WHERE responses.status = 'error'
+       RETURNING id`,
+    ).get({ ...r, created_at: nowIso() }) as { id: number } | undefined;
+    if (row) return row.id;
+    // The unit already had a successful answer (a concurrent writer won): keep that one.
+    const existing = this.db.prepare("SELECT id FROM responses WHERE run_id = ? AND case_id = ? AND variant = ? AND repeat = ?")
+      .get(r.run_id, r.case_id, r.variant, r.repeat) as { id: number };
+    return existing.id;
+  }
+
+  listResponses(runId: string): ResponseRow[] {
+    return this.db.prepare("SELECT * FROM responses WHERE run_id = ? ORDER BY case_id, variant, repeat").all(runId) as ResponseRow[];
+  }
+
+  ensureJudgmentSet(runId: string, label: string, judgesJson: string, promptVersion: string, promptHash: string): number {
+    const existing = this.db.prepare("SELECT id FROM judgment_sets WHERE run_id = ? AND label = ?").get(runId, label) as { id: number } | undefined;
+    if (existing) return existing.id;
+    const res = this.db.prepare("INSERT INTO judgment_sets (run_id, label, judges_json, prompt_version, prompt_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(runId, label, judgesJson, promptVersion, promptHash, nowIso());
+    return Number(res.lastInsertRowid);
+  }
+
+  listJudgmentSets(runId: string): JudgmentSetRow[] {
+    return this.db.prepare("SELECT * FROM judgment_sets WHERE run_id = ? ORDER BY id").all(runId) as JudgmentSetRow[];
+  }
+
+  /** Response ids that already have a judgment from this judge in the set. */
+  judgedResponses(setId: number, judge: string): Set<number> {
+    const rows = this.db.prepare("SELECT response_id FROM judgments WHERE set_id = ? AND judge = ?").all(setId, judge) as { response_id: number }[];
+    return new Set(rows.map((r) => r.response_id));
+  }
+
+  saveJudgment(j: NewJudgment): void {
+    this.db.prepare(
+      `INSERT OR REPLACE INTO judgments (set_id, response_id, judge, status, result, reasoning, approach, safety, verdict_json, raw_json, attempts, error,
+         prompt_hash, temperature, seed, prompt_tokens, completion_tokens, latency_ms, created_at)
+       VALUES (@set_id, @response_id, @judge, @status, @result, @reasoning, @approach, @safety, @verdict_json, @raw_json, @attempts, @error,
+         @prompt_hash, @temperature, @seed, @prompt_tokens, @completion_tokens, @latency_ms, @created_at)`,
+    ).run({ ...j, created_at: nowIso() });
+  }
+
+  listJudgments(setId: number): JudgmentRow[] {
+    return this.db.prepare("SELECT * FROM judgments WHERE set_id = ? ORDER BY response_id, judge").all(setId) as JudgmentRow[];
+  }
+
+  /** Scores and flags are derived: replace the whole set's in one transaction. */
+  replaceScores(runId: string, setId: number, scores: ScoreRow[], flags: FlagRow[]): void {
+    const insScore = this.db.prepare(
+      `INSERT INTO scores (set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety, detail_json)
+       VALUES (@set_id, @run_id, @case_id, @repeat, @status, @score, @objective, @rubric, @result, @reasoning, @approach, @safety, @detail_json)`,
+    );
+    const insFlag = this.db.prepare(
+      `INSERT OR IGNORE INTO flags (run_id, set_id, case_id, repeat, variant, kind, reason) VALUES (@run_id, @set_id, @case_id, @repeat, @variant, @kind, @reason)`,
+    );
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM scores WHERE set_id = ?").run(setId);
+      this.db.prepare("DELETE FROM flags WHERE run_id = ? AND set_id = ?").run(runId, setId);
+      for (const s of scores) insScore.run(s);
+      for (const f of flags) insFlag.run(f);
+    })();
+  }
+
+  listScores(setId: number): ScoreRow[] {
+    return this.db.prepare("SELECT * FROM scores WHERE set_id = ? ORDER BY case_id, repeat").all(setId) as ScoreRow[];
+  }
+
+  listFlags(runId: string, setId: number): FlagRow[] {
+    return this.db.prepare("SELECT * FROM flags WHERE run_id = ? AND set_id = ? ORDER BY case_id, kind").all(runId, setId) as FlagRow[];
+  }
+}

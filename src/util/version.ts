@@ -1,0 +1,4 @@
+import { readFileSync } from "node:fs";
+import { projectPath } from "./paths.js";
+
+export const TOOL_VERSION: string = (JSON.parse(readFileSync(projectPath("package.json"), "utf8")) as { version: string }).version;
