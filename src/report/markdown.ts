@@ -41,8 +41,8 @@ export function renderMarkdown(s: RunSummary, tax: Taxonomy): string {
   }
   out.push("", "## Provenance", "");
   out.push(`- medeval ${s.run.toolVersion}; taxonomy ${s.run.taxonomyVersion} (\`${s.run.taxonomyHash.slice(0, 12)}\`); scoring config \`${s.run.scoringHash.slice(0, 12)}\``);
-  out.push(`- judge prompt ${s.judgmentSet.promptVersion} (\`${s.judgmentSet.promptHash.slice(0, 12)}\`); judges: ${mdCode(JSON.stringify(s.judgmentSet.judges))});
-  out.push(`- candidate: ${mdCode(JSON.stringify((s.run.config as { candidate?: unknown }).candidate ?? null))});
+  out.push(`- judge prompt ${s.judgmentSet.promptVersion} (\`${s.judgmentSet.promptHash.slice(0, 12)}\`); judges: ${mdCode(JSON.stringify(s.judgmentSet.judges))}`);
+  out.push(`- candidate: ${mdCode(JSON.stringify((s.run.config as { candidate?: unknown }).candidate ?? null))}`);
   for (const d of s.run.datasets) out.push(`- dataset ${mdCode(d.path)}: ${d.cases} case(s), sha256 \`${d.sha256.slice(0, 12)}\``);
   const t = s.tokens;
   out.push(`- tokens: candidate ${t.candidate.promptTokens} in / ${t.candidate.completionTokens} out (${t.candidate.calls} calls); judge ${t.judge.promptTokens} in / ${t.judge.completionTokens} out (${t.judge.calls} calls)`);
