@@ -26,14 +26,18 @@ export function openDatabase(file: string, opts: { readonly?: boolean } = {}): D
 }
 
 function migrate(db: DB, file: string): void {
-  const current = db.pragma("user_version", { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new UserError(`${file}: database schema version ${current} is newer than this medeval understands (${MIGRATIONS.length}); upgrade medeval`);
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)");
+  const applied = new Set((db.prepare("SELECT id FROM schema_migrations").all() as { id: string }[]).map((r) => r.id));
+  const known = new Set(MIGRATIONS.map((m) => m.id));
+  const unknown = [...applied].filter((id) => !known.has(id));
+  if (unknown.length) {
+    throw new UserError(`${file}: the database has schema migrations this medeval does not know (${unknown.join(", ")}); upgrade medeval`);
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.id)) continue;
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)").run(m.id, nowIso());
     })();
   }
 }

@@ -1,6 +1,12 @@
-// Schema migrations, applied in order; PRAGMA user_version records how far a database has come.
-export const MIGRATIONS: string[] = [
-  `
+// Schema migrations by name. Each is applied once, in this order, and recorded in schema_migrations;
+// new ones are appended with a new name (never edit one that has shipped).
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  { id: "001-core", sql: `
   CREATE TABLE runs (
     id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
@@ -110,5 +116,5 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX judgments_response ON judgments(response_id);
   CREATE INDEX flags_run ON flags(run_id, kind);
-  `,
+  ` },
 ];
