@@ -6,10 +6,8 @@ import type { LoadedCase } from "../dataset/load.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
 import type { JudgeTemplates } from "../judge/prompt.js";
-import { renderJudgePrompt } from "../judge/prompt.js";
-import { runJudge } from "../judge/judge.js";
-import { needsJudge, objectiveScore } from "../scoring/caseScore.js";
-import { rubricWithIds } from "../scoring/rubric.js";
+import { judgeUnit } from "../judge/judgeUnit.js";
+import { needsJudge } from "../scoring/caseScore.js";
 import { RunStore, unitKey, type ResponseRow } from "../store/runStore.js";
 import { unitMessages, unitsOf, type Unit } from "./prompt.js";
 import { Progress, type ProgressState } from "./progress.js";
@@ -51,6 +49,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const res: ExecuteResult = { units: units.length, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, stopped: false };
   const state: ProgressState = { done: 0, total: units.length, errors: 0, judgeFailures: 0 };
   const limit = pLimit(o.concurrency);
+  const judgeCtx = { store: o.store, setId: o.setId, judge: o.judge, judgeName: o.judgeName, templates: o.templates, tax: o.tax, scoring: o.scoring };
 
   const processUnit = async (u: Unit) => {
     if (o.stopRequested?.()) {
@@ -84,26 +83,12 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     }
 
     if (resp.status === "ok" && needsJudge(u.format) && !judged.has(resp.id)) {
-      const task = o.tax.task(u.case.task)!;
-      const lang = u.case.provenance.language;
-      const obj = objectiveScore(u.case, u.format, u.input, resp.answer ?? "");
-      const prompt = renderJudgePrompt(o.templates[lang], { case: u.case, task, shown: messages, answer: resp.answer ?? "", reasoning: resp.reasoning, objective: obj?.summary ?? null });
-      const ids = rubricWithIds(u.case.reference.rubric).map((r) => r.id);
       res.judgeCalls++;
-      const out = await runJudge(o.judge, prompt.messages, ids, o.scoring.judge.repairAttempts, lang);
+      const out = await judgeUnit(judgeCtx, u, messages, resp.id, resp.answer ?? "", resp.reasoning);
       if (out.status === "failed") {
         res.judgeFailures++;
         state.judgeFailures++;
       }
-      const judgeCfg = o.judge.describe();
-      o.store.saveJudgment({
-        set_id: o.setId, response_id: resp.id, judge: o.judgeName, status: out.status,
-        result: out.reply?.result.score ?? null, reasoning: out.reply?.reasoning.score ?? null, approach: out.reply?.approach.score ?? null,
-        safety: out.reply?.safety.verdict ?? null, verdict_json: out.reply ? JSON.stringify(out.reply) : null, raw_json: JSON.stringify(out.raw),
-        attempts: out.attempts, error: out.error, prompt_hash: prompt.hash,
-        temperature: typeof judgeCfg.temperature === "number" ? judgeCfg.temperature : null, seed: typeof judgeCfg.seed === "number" ? judgeCfg.seed : null,
-        prompt_tokens: out.promptTokens, completion_tokens: out.completionTokens, latency_ms: out.latencyMs,
-      });
     }
     state.done++;
     o.progress?.update(state);
