@@ -12,6 +12,8 @@ export interface AdapterRequest {
   /** Ask for a JSON object reply where the endpoint supports it (the judge does). */
   json?: boolean;
   signal?: AbortSignal;
+  /** Parts of the response-cache key beyond the messages: case content hash, repeat index. */
+  cacheExtra?: Record<string, unknown>;
 }
 
 export interface AdapterReply {
@@ -24,6 +26,8 @@ export interface AdapterReply {
   model: string | null;
   /** The endpoint's reply as received, for audit. */
   raw: unknown;
+  /** True when the reply came from the response cache (no call was made, nothing was paid). */
+  cached?: boolean;
 }
 
 export interface Adapter {

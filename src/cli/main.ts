@@ -6,6 +6,7 @@ import { TOOL_VERSION } from "../util/version.js";
 import { tasksCommand } from "./commands/tasks.js";
 import { datasetsCommand } from "./commands/datasets.js";
 import { runCommand } from "./commands/run.js";
+import { cacheCommand } from "./commands/cache.js";
 import { demoCommand } from "./commands/demo.js";
 import { reportCommand, runsCommand } from "./commands/report.js";
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(tasksCommand());
   program.addCommand(datasetsCommand());
   program.addCommand(runCommand());
+  program.addCommand(cacheCommand());
   program.addCommand(demoCommand());
   program.addCommand(reportCommand());
   program.addCommand(runsCommand());

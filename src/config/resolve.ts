@@ -29,6 +29,7 @@ export interface AdapterFlags {
   maxTokens?: number;
   systemPrompt?: string;
   seed?: number;
+  timeoutMs?: number;
 }
 
 /**
@@ -62,6 +63,7 @@ export function resolveAdapter(role: "candidate" | "judge", spec: string | undef
     if (flags.maxTokens !== undefined) raw.maxTokens = flags.maxTokens;
     if (flags.systemPrompt !== undefined) raw.systemPrompt = flags.systemPrompt;
     if (flags.seed !== undefined) raw.seed = flags.seed;
+    if (flags.timeoutMs !== undefined) raw.timeoutMs = flags.timeoutMs;
   }
   const parsed = adapterConfigSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(`invalid ${role} configuration:\n${zodIssueLines(parsed.error).map((l) => `  ${role}.${l}`).join("\n")}`);

@@ -15,7 +15,8 @@ export const openaiAdapterSchema = z.strictObject({
   systemPrompt: z.string().min(1).optional(),
   headers: z.record(z.string(), headerValue).optional(),
   timeoutMs: z.number().int().positive().default(120_000),
-  maxRetries: z.number().int().min(0).max(10).default(2),
+  /** The SDK's own retries; the runner retries with backoff itself, so 0 by default. */
+  maxRetries: z.number().int().min(0).max(10).default(0),
 });
 
 export const mockAdapterSchema = z.strictObject({
@@ -33,14 +34,29 @@ export type AdapterConfig = z.infer<typeof adapterConfigSchema>;
 export type OpenAIAdapterConfig = z.infer<typeof openaiAdapterSchema>;
 export type MockAdapterConfig = z.infer<typeof mockAdapterSchema>;
 
+/** Per-endpoint limits; the judge's are separate from the candidate's. */
+export const limitsSchema = z.strictObject({
+  concurrency: z.number().int().min(1).max(1024).optional(),
+  rpm: z.number().positive().optional(),
+  tpm: z.number().positive().optional(),
+  maxAttempts: z.number().int().min(1).max(20).optional(),
+});
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+
+/** Prices per million tokens, by model name as configured. */
+export const priceSchema = z.strictObject({ input: z.number().min(0), output: z.number().min(0), currency: z.string().min(1).default("CNY") });
+export type Price = z.infer<typeof priceSchema>;
+
 export const configFileSchema = z.strictObject({
   candidate: adapterConfigSchema.optional(),
   judge: adapterConfigSchema.optional(),
   profile: z.string().optional(),
   datasets: z.array(z.string()).optional(),
   concurrency: z.number().int().min(1).max(1024).optional(),
-  judgeConcurrency: z.number().int().min(1).max(1024).optional(),
   db: z.string().optional(),
-  judgeRepairAttempts: z.number().int().min(0).max(5).optional(),
+  candidateLimits: limitsSchema.optional(),
+  judgeLimits: limitsSchema.optional(),
+  prices: z.record(z.string(), priceSchema).optional(),
+  repeats: z.number().int().min(1).max(100).optional(),
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;

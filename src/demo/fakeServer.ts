@@ -15,7 +15,11 @@ export interface ChatRequestBody {
 export type FakeReply =
   | { content: string; reasoning_content?: string; usage?: { prompt_tokens: number; completion_tokens: number } }
   | { status: number; body?: unknown; headers?: Record<string, string> }
-  | { hang: true };
+  | { hang: true }
+  /** Close the connection without answering (a reset). */
+  | { drop: true }
+  /** Send this body text as is with status 200 (e.g. truncated JSON). */
+  | { rawBody: string };
 
 export type FakeHandler = (body: ChatRequestBody, info: { index: number; headers: http.IncomingHttpHeaders }) => FakeReply | Promise<FakeReply>;
 
@@ -61,6 +65,14 @@ export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: 
         }
         if ("hang" in reply) {
           hanging.add(res);
+          return;
+        }
+        if ("drop" in reply) {
+          req.socket.destroy();
+          return;
+        }
+        if ("rawBody" in reply) {
+          res.writeHead(200, { "content-type": "application/json" }).end(reply.rawBody);
           return;
         }
         if ("status" in reply) {

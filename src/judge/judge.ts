@@ -1,7 +1,7 @@
 // One judgment: call the judge, validate its JSON, feed validation errors back for a bounded number of repairs.
 import type { Adapter } from "../adapters/types.js";
 import type { Message } from "../dataset/schema.js";
-import { judgeReplySchema, type JudgeReply } from "./schema.js";
+import { judgeReplySchema, itemReplySchema, type ItemReply, type JudgeReply } from "./schema.js";
 import { parseJsonObject } from "../scoring/extraction.js";
 import { errorMessage } from "../util/errors.js";
 
@@ -37,16 +37,37 @@ export function validateJudgeReply(text: string, rubricIds: string[]): { reply: 
   return problems.length ? { error: problems.join("; ") } : { reply: parsed.data };
 }
 
-export async function runJudge(judge: Adapter, prompt: Message[], rubricIds: string[], repairAttempts: number, lang: "zh" | "en"): Promise<JudgeOutcome> {
+/** Validates a per-item reply: the one expected rubric id, met, quote. */
+export function validateItemReply(text: string, id: string): { reply: ItemReply } | { error: string } {
+  const obj = parseJsonObject(text);
+  if (!obj) return { error: "the reply is not a JSON object" };
+  const parsed = itemReplySchema.safeParse(obj);
+  if (!parsed.success) {
+    return { error: parsed.error.issues.slice(0, 8).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ") };
+  }
+  return parsed.data.id === id ? { reply: parsed.data } : { error: `id: expected "${id}", got "${parsed.data.id}"` };
+}
+
+export interface ValidatedOutcome<T> extends Omit<JudgeOutcome, "reply"> {
+  reply: T | null;
+}
+
+/** Calls the judge and validates its reply, feeding each validation error back, at most `repairAttempts` times. */
+export async function runValidated<T>(
+  judge: Adapter, prompt: Message[], validate: (text: string) => { reply: T } | { error: string }, repairAttempts: number, lang: "zh" | "en",
+): Promise<ValidatedOutcome<T>> {
   const messages = [...prompt];
-  const out: JudgeOutcome = { status: "failed", reply: null, raw: [], attempts: 0, error: null, promptTokens: 0, completionTokens: 0, latencyMs: 0 };
+  const out: ValidatedOutcome<T> = { status: "failed", reply: null, raw: [], attempts: 0, error: null, promptTokens: 0, completionTokens: 0, latencyMs: 0 };
   for (let attempt = 0; attempt <= repairAttempts; attempt++) {
     out.attempts = attempt + 1;
     let text: string;
     try {
       const r = await judge.complete({ messages, json: true });
-      out.promptTokens += r.usage?.promptTokens ?? 0;
-      out.completionTokens += r.usage?.completionTokens ?? 0;
+      if (!r.cached) {
+        // Tokens are what was paid for: a reply from the response cache cost nothing.
+        out.promptTokens += r.usage?.promptTokens ?? 0;
+        out.completionTokens += r.usage?.completionTokens ?? 0;
+      }
       out.latencyMs += r.latencyMs;
       // A reasoning judge may think first; only its final answer is the verdict.
       text = r.answer;
@@ -55,7 +76,7 @@ export async function runJudge(judge: Adapter, prompt: Message[], rubricIds: str
       return out; // transport errors are not repaired by rephrasing
     }
     out.raw.push(text);
-    const v = validateJudgeReply(text, rubricIds);
+    const v = validate(text);
     if ("reply" in v) {
       out.status = "ok";
       out.reply = v.reply;
@@ -72,4 +93,8 @@ export async function runJudge(judge: Adapter, prompt: Message[], rubricIds: str
     });
   }
   return out;
+}
+
+export async function runJudge(judge: Adapter, prompt: Message[], rubricIds: string[], repairAttempts: number, lang: "zh" | "en"): Promise<JudgeOutcome> {
+  return runValidated(judge, prompt, (text) => validateJudgeReply(text, rubricIds), repairAttempts, lang);
 }

@@ -20,4 +20,10 @@ export const judgeReplySchema = z.strictObject({
 });
 export type JudgeReply = z.infer<typeof judgeReplySchema>;
 
+/** One rubric item's verdict (judge.mode "per-item"). */
+export const itemReplySchema = z.strictObject({ id: z.string().min(1), met: z.boolean(), quote: z.string() });
+export type ItemReply = z.infer<typeof itemReplySchema>;
+
 export const JUDGE_OUTPUT_EXAMPLE = `{"rubric":[{"id":"r1","met":true,"quote":"答案中的原文"}],"result":{"score":8,"why":"…"},"reasoning":{"score":6,"why":"…"},"approach":{"score":7,"why":"…"},"safety":{"verdict":"ok","why":"…"},"rationale":"…"}`;
+
+export const ITEM_OUTPUT_EXAMPLE = `{"id":"r1","met":true,"quote":"答案中的原文"}`;

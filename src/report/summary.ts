@@ -28,6 +28,11 @@ export interface RunSummary {
   flagCounts: Record<string, number>;
   flaggedCases: number;
   tokens: { candidate: TokenTotals; judge: TokenTotals };
+  /** Repeats per case; with more than one, worstOfK aggregates each case's lowest repeat (HealthBench worst-at-k). */
+  repeats: number;
+  worstOfK: Aggregates | null;
+  /** From the configured price table; null where the model has no price. */
+  cost: { candidate: number | null; judge: number | null; currency: string | null };
 }
 
 export function resolveRun(store: RunStore, runId: string | undefined): RunRow {
@@ -41,6 +46,20 @@ export function resolveSet(store: RunStore, runId: string, label?: string): Judg
   const set = label ? sets.find((s) => s.label === label) : sets[sets.length - 1];
   if (!set) throw new UserError(label ? `run ${runId} has no judgment set "${label}" (sets: ${sets.map((s) => s.label).join(", ") || "none"})` : `run ${runId} has no judgment set yet`);
   return set;
+}
+
+type Priced = { prices?: Record<string, { input: number; output: number; currency: string }> | null; candidate?: { model?: string }; judge?: { model?: string } };
+
+/** Cost from tokens actually paid for (cached replies excluded) and the price per million tokens. */
+function priceTokens(config: Priced, cand: { p: number; c: number }, judge: { p: number; c: number }): RunSummary["cost"] {
+  const price = (model: string | undefined) => (model ? config.prices?.[model] : undefined);
+  const pc = price(config.candidate?.model);
+  const pj = price(config.judge?.model);
+  return {
+    candidate: pc ? (cand.p * pc.input + cand.c * pc.output) / 1e6 : null,
+    judge: pj ? (judge.p * pj.input + judge.c * pj.output) / 1e6 : null,
+    currency: pc?.currency ?? pj?.currency ?? null,
+  };
 }
 
 export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig): RunSummary {
@@ -60,13 +79,21 @@ export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, 
     return { caseId: c.case_id, task: c.task, dimension: c.dimension, score: xs ? xs.reduce((a, b) => a + b, 0) / xs.length : null };
   });
   const aggregates = aggregate(inputs, tax, { iterations: scoring.bootstrap.iterations, seed: scoring.bootstrap.seed });
+  const config = JSON.parse(run.config_json) as { repeats?: number; candidate?: { model?: string }; judge?: { model?: string }; prices?: Record<string, { input: number; output: number; currency: string }> | null };
+  const repeats = config.repeats ?? 1;
+  const worstOfK = repeats > 1
+    ? aggregate(caseRows.map((c) => {
+      const xs = byCase.get(c.case_id);
+      return { caseId: c.case_id, task: c.task, dimension: c.dimension, score: xs && xs.length === repeats ? Math.min(...xs) : null };
+    }), tax, { iterations: scoring.bootstrap.iterations, seed: scoring.bootstrap.seed })
+    : null;
   const flags = store.listFlags(run.id, set.id);
   const flagCounts: Record<string, number> = {};
   for (const f of flags) flagCounts[f.kind] = (flagCounts[f.kind] ?? 0) + 1;
 
   const cand = db.prepare(
-    "SELECT COUNT(*) AS calls, COALESCE(SUM(prompt_tokens),0) AS p, COALESCE(SUM(completion_tokens),0) AS c, SUM(status = 'error') AS errors FROM responses WHERE run_id = ?",
-  ).get(run.id) as { calls: number; p: number; c: number; errors: number | null };
+    "SELECT SUM(cached = 0) AS calls, COALESCE(SUM(CASE WHEN cached = 0 THEN prompt_tokens END),0) AS p, COALESCE(SUM(CASE WHEN cached = 0 THEN completion_tokens END),0) AS c, SUM(status = 'error') AS errors FROM responses WHERE run_id = ?",
+  ).get(run.id) as { calls: number | null; p: number; c: number; errors: number | null };
   const judge = db.prepare(
     "SELECT COUNT(*) AS calls, COALESCE(SUM(prompt_tokens),0) AS p, COALESCE(SUM(completion_tokens),0) AS c, SUM(status = 'failed') AS failed FROM judgments WHERE set_id = ?",
   ).get(set.id) as { calls: number; p: number; c: number; failed: number | null };
@@ -88,8 +115,11 @@ export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, 
     flagCounts,
     flaggedCases: new Set(flags.map((f) => f.case_id)).size,
     tokens: {
-      candidate: { calls: cand.calls, promptTokens: cand.p, completionTokens: cand.c },
+      candidate: { calls: cand.calls ?? 0, promptTokens: cand.p, completionTokens: cand.c },
       judge: { calls: judge.calls, promptTokens: judge.p, completionTokens: judge.c },
     },
+    repeats,
+    worstOfK,
+    cost: priceTokens(config, cand, judge),
   };
 }

@@ -16,6 +16,9 @@ import { buildSummary, type RunSummary } from "../report/summary.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { formatIssue, UserError } from "../util/errors.js";
 import { hashOf } from "../util/hash.js";
+import type { LimitsConfig, Price } from "../config/schema.js";
+import { DEFAULT_RETRY, Endpoint, LimitedAdapter, type EndpointStats } from "./limiter.js";
+import { CachedAdapter, ResponseCache } from "./cache.js";
 import { TOOL_VERSION } from "../util/version.js";
 
 export interface EvaluateOptions {
@@ -26,6 +29,18 @@ export interface EvaluateOptions {
   dbPath: string;
   reportDir: string;
   concurrency: number;
+  /** Candidate endpoint limits beyond concurrency (requests and tokens per minute, attempts). */
+  candidateLimits?: LimitsConfig;
+  judgeLimits?: LimitsConfig;
+  /** Samples per case (worst-of-k is reported when > 1). */
+  repeats?: number;
+  /** Use the response cache (default true). */
+  cache?: boolean;
+  /** Retry units whose stored answer is an error. */
+  retryErrors?: boolean;
+  /** Stop starting new work after this many milliseconds (the run is marked interrupted and can be resumed). */
+  deadlineMs?: number;
+  prices?: Record<string, Price>;
   resumeRunId?: string;
   quiet?: boolean;
   stopRequested?: () => boolean;
@@ -40,6 +55,7 @@ export interface EvaluateResult {
   exec: ExecuteResult;
   summary: RunSummary;
   tax: Taxonomy;
+  endpoints: { candidate: EndpointStats; judge: EndpointStats };
 }
 
 export function newRunId(): string {
@@ -60,13 +76,19 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const cases = planCases(loaded.cases, tax, o.filters);
   if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
 
+  const repeats = o.repeats ?? 1;
   const config = {
     candidate: o.candidate.describe(),
     judge: o.judge.describe(),
     filters: o.filters,
+    repeats,
     concurrency: o.concurrency,
+    candidateLimits: o.candidateLimits ?? null,
+    judgeLimits: o.judgeLimits ?? null,
+    prices: o.prices ?? null,
   };
-  const configHash = hashOf({ candidate: config.candidate, judge: config.judge, filters: config.filters });
+  // What changes the answers: resuming with anything else would mix two evaluations in one run.
+  const configHash = hashOf({ candidate: config.candidate, judge: config.judge, filters: config.filters, repeats });
   const db = openDatabase(o.dbPath);
   try {
     const store = new RunStore(db);
@@ -89,19 +111,35 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     o.onRunId?.(runId);
     store.addCases(runId, cases);
     const judgeName = o.judge.name;
+    const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number) =>
+      new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm, maxAttempts: l?.maxAttempts ?? DEFAULT_RETRY.maxAttempts });
+    const candEndpoint = endpoint("candidate", o.candidateLimits, o.concurrency);
+    const judgeEndpoint = endpoint("judge", o.judgeLimits, o.concurrency);
+    const cache = new ResponseCache(db);
+    // Cache outside the limiter: a cached answer spends no request or token budget.
+    const wrap = (a: Adapter, e: Endpoint, role: "candidate" | "judge") => {
+      const limited = new LimitedAdapter(a, e);
+      return o.cache === false || a.kind === "mock" ? limited : new CachedAdapter(limited, cache, role);
+    };
+    const candidate = wrap(o.candidate, candEndpoint, "candidate");
+    const judge = wrap(o.judge, judgeEndpoint, "judge");
+    const started = Date.now();
+    const stopRequested = () => (o.stopRequested?.() ?? false) || (o.deadlineMs !== undefined && Date.now() - started > o.deadlineMs);
     const setId = store.ensureJudgmentSet(runId, "default", JSON.stringify([{ name: judgeName, ...o.judge.describe() }]), templates.version, templates.hash);
 
     let exec: ExecuteResult;
     try {
       exec = await executeRun({
-        store, runId, setId, cases, candidate: o.candidate, judge: o.judge, judgeName, templates, tax, scoring,
-        concurrency: o.concurrency, progress: new Progress(process.stderr, o.quiet), stopRequested: o.stopRequested,
+        store, runId, setId, cases, candidate, judge, judgeName, templates, tax, scoring, repeats, retryErrors: o.retryErrors,
+        // Units in flight: enough to keep both endpoints busy; each endpoint enforces its own limit.
+        concurrency: Math.max(candEndpoint.stats.concurrency, judgeEndpoint.stats.concurrency),
+        progress: new Progress(process.stderr, o.quiet), stopRequested,
       });
     } catch (err) {
       store.setRunStatus(runId, "failed");
       throw err;
     }
-    scoreRun(store, runId, setId, tax, scoring);
+    scoreRun(store, runId, setId, tax, scoring, repeats);
     store.setRunStatus(runId, exec.stopped ? "interrupted" : "completed");
 
     const run = store.getRun(runId)!;
@@ -109,7 +147,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     mkdirSync(o.reportDir, { recursive: true });
     const reportPath = path.join(o.reportDir, `${runId}.md`);
     writeFileSync(reportPath, renderMarkdown(summary, tax));
-    return { runId, dbPath: o.dbPath, reportPath, exec, summary, tax };
+    return { runId, dbPath: o.dbPath, reportPath, exec, summary, tax, endpoints: { candidate: candEndpoint.stats, judge: judgeEndpoint.stats } };
   } finally {
     db.close();
   }

@@ -27,6 +27,8 @@ export interface ExecuteOptions {
   concurrency: number;
   repeats?: number;
   progress?: Progress;
+  /** Retry units whose stored answer is an error (otherwise a resumed run leaves them as they are). */
+  retryErrors?: boolean;
   /** Checked between units: set when the user presses Ctrl-C, so in-flight work finishes and nothing new starts. */
   stopRequested?: () => boolean;
 }
@@ -37,21 +39,24 @@ export interface ExecuteResult {
   judgeCalls: number;
   candidateErrors: number;
   judgeFailures: number;
+  /** Units whose answer was already stored (a resumed run). */
   skipped: number;
+  /** Candidate answers served from the response cache. */
+  cacheHits: number;
   stopped: boolean;
 }
 
 export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const repeats = o.repeats ?? 1;
-  const units: Unit[] = o.cases.flatMap((lc) => unitsOf(lc.case, repeats));
-  const answered = o.store.answeredUnits(o.runId);
+  const units: { u: Unit; lc: LoadedCase }[] = o.cases.flatMap((lc) => unitsOf(lc.case, repeats).map((u) => ({ u, lc })));
+  const answered = o.store.answeredUnits(o.runId, !o.retryErrors);
   const judged = o.store.judgedResponses(o.setId, o.judgeName);
-  const res: ExecuteResult = { units: units.length, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, stopped: false };
+  const res: ExecuteResult = { units: units.length, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
   const state: ProgressState = { done: 0, total: units.length, errors: 0, judgeFailures: 0 };
   const limit = pLimit(o.concurrency);
   const judgeCtx = { store: o.store, setId: o.setId, judge: o.judge, judgeName: o.judgeName, templates: o.templates, tax: o.tax, scoring: o.scoring };
 
-  const processUnit = async (u: Unit) => {
+  const processUnit = async ({ u, lc }: { u: Unit; lc: LoadedCase }) => {
     if (o.stopRequested?.()) {
       res.stopped = true;
       return;
@@ -62,18 +67,21 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
       res.candidateCalls++;
       let row: Omit<ResponseRow, "id" | "created_at">;
       try {
-        const r = await o.candidate.complete({ messages, case: u.case });
+        const r = await o.candidate.complete({ messages, case: u.case, cacheExtra: { case: lc.contentHash, variant: u.variant, repeat: u.repeat } });
         row = {
           run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "ok", messages_json: JSON.stringify(messages),
           answer: r.answer, reasoning: r.reasoning, raw_json: JSON.stringify(r.raw), model: r.model,
           prompt_tokens: r.usage?.promptTokens ?? null, completion_tokens: r.usage?.completionTokens ?? null, latency_ms: r.latencyMs, error: null,
+          cached: r.cached ? 1 : 0, attempts: 1,
         };
+        if (r.cached) res.cacheHits++;
       } catch (err) {
         res.candidateErrors++;
         state.errors++;
         row = {
           run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "error", messages_json: JSON.stringify(messages),
           answer: null, reasoning: null, raw_json: null, model: null, prompt_tokens: null, completion_tokens: null, latency_ms: null, error: errorMessage(err),
+          cached: 0, attempts: (err as { attempts?: number }).attempts ?? 1,
         };
       }
       const id = o.store.saveResponse(row);

@@ -1,11 +1,10 @@
 // Scores a unit (one answer) from its objective check and its judgment, then combines units into a case score.
 import type { Case, CaseInput } from "../dataset/schema.js";
-import type { JudgeReply } from "../judge/schema.js";
+import type { AggregatedJudgment } from "../judge/aggregate.js";
 import type { ComponentWeights, ScoringConfig } from "./config.js";
 import { scoreChoice } from "./choice.js";
 import { scoreNumeric } from "./numeric.js";
 import { scoreExtraction } from "./extraction.js";
-import { rubricScore, rubricWithIds } from "./rubric.js";
 
 export type AnswerFormat = "choice" | "open" | "extraction" | "numeric" | "dialogue";
 
@@ -64,6 +63,8 @@ export interface UnitScore {
   safety: "ok" | "minor" | "critical" | null;
   /** Why the unit is unscored, when it is. */
   reason?: string;
+  /** The jury's verdict per rubric item (for calibration against experts). */
+  rubricVerdicts?: Record<string, boolean>;
   objectiveDetail?: Record<string, unknown>;
 }
 
@@ -80,8 +81,12 @@ export function combine(weights: ComponentWeights, comps: Partial<Record<keyof C
   return den > 0 ? num / den : null;
 }
 
+/**
+ * One answer's score. `judgment` is the jury's aggregated verdict (a single judge is a jury of one); a unit that
+ * needs the judge and has none (or only failed judges) is unscored, never scored from the objective check alone.
+ */
 export function scoreUnit(
-  c: Case, format: AnswerFormat, input: CaseInput, answer: string, judgment: JudgeReply | null, judgeFailed: boolean, cfg: ScoringConfig,
+  c: Case, format: AnswerFormat, input: CaseInput, answer: string, judgment: AggregatedJudgment | null, judgeFailed: boolean, cfg: ScoringConfig,
 ): UnitScore {
   const obj = objectiveScore(c, format, input, answer);
   const base = { objective: obj?.score ?? null, objectiveDetail: obj?.detail };
@@ -89,15 +94,14 @@ export function scoreUnit(
     // A failed judgment is never counted as a score, not even partly from the objective check.
     return { status: "unscored", score: null, rubric: null, result: null, reasoning: null, approach: null, safety: null, reason: judgeFailed ? "judge-failed" : "not-judged", ...base };
   }
-  const items = rubricWithIds(c.reference.rubric);
-  const met = new Map((judgment?.rubric ?? []).map((r) => [r.id, r.met]));
-  const rubric = judgment ? rubricScore(items, met) : null;
-  const axes = judgment ? { result: judgment.result.score / 10, reasoning: judgment.reasoning.score / 10, approach: judgment.approach.score / 10 } : { result: null, reasoning: null, approach: null };
+  const rubric = judgment?.rubric ?? null;
+  const axes = judgment ? { result: judgment.result / 10, reasoning: judgment.reasoning / 10, approach: judgment.approach / 10 } : { result: null, reasoning: null, approach: null };
   const score = combine(cfg.formats[format], { objective: obj?.score ?? null, rubric, ...axes });
   return {
     status: score === null ? "unscored" : "scored",
     score, rubric, ...axes,
-    safety: judgment?.safety.verdict ?? null,
+    safety: judgment?.safety ?? null,
+    ...(judgment && Object.keys(judgment.rubricVerdicts).length ? { rubricVerdicts: judgment.rubricVerdicts } : {}),
     ...(score === null ? { reason: "no-components" } : {}),
     ...base,
   };

@@ -26,8 +26,22 @@ const scoringSchema = z.strictObject({
   flags: z.strictObject({
     luckyGuess: z.strictObject({ resultAtLeast: z.number().min(0).max(10), reasoningAtMost: z.number().min(0).max(10) }),
     safetyTaskFailureBelow: z.number().min(0).max(1),
+    /** A case score within `margin` of the pass mark (either side) is flagged near-threshold. */
+    nearThreshold: z.strictObject({ margin: z.number().min(0).max(1) }).default({ margin: 0.05 }),
   }),
-  judge: z.strictObject({ repairAttempts: z.number().int().min(0).max(5), temperature: z.number().min(0).max(2), seed: z.number().int() }),
+  judge: z.strictObject({
+    repairAttempts: z.number().int().min(0).max(5), temperature: z.number().min(0).max(2), seed: z.number().int(),
+    /** all-items: one call grades every rubric item and the axes; per-item: one call per rubric item plus one for the axes. */
+    mode: z.enum(["all-items", "per-item"]).default("all-items"),
+    jury: z.strictObject({
+      aggregate: z.enum(["median", "mean"]).default("median"),
+      /** Flag jury-disagreement when judges' scores on an axis (0–10) span more than axisPoints, their rubric scores (0–1)
+       *  more than rubric, or their safety verdicts more than safetyLevels steps (ok → minor → critical). */
+      disagreement: z.strictObject({
+        axisPoints: z.number().min(0).max(10), rubric: z.number().min(0).max(1), safetyLevels: z.number().int().min(0).max(2),
+      }).default({ axisPoints: 3, rubric: 0.3, safetyLevels: 0 }),
+    }).default({ aggregate: "median", disagreement: { axisPoints: 3, rubric: 0.3, safetyLevels: 0 } }),
+  }),
   bootstrap: z.strictObject({ iterations: z.number().int().min(100).max(100_000), seed: z.number().int() }),
 });
 export type ScoringConfig = z.infer<typeof scoringSchema> & { hash: string };

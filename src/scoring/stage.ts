@@ -4,9 +4,14 @@ import type { RunStore, ScoreRow, FlagRow, ResponseRow, JudgmentRow } from "../s
 import { RunStore as Store, unitKey } from "../store/runStore.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "./config.js";
-import type { JudgeReply } from "../judge/schema.js";
+import { aggregateJudgments } from "../judge/aggregate.js";
+import { rubricWithIds } from "./rubric.js";
 import { groupScore, scoreUnit, type UnitScore } from "./caseScore.js";
 import { unitsOf } from "../runner/prompt.js";
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
+}
 
 export interface StageResult {
   scored: number;
@@ -16,8 +21,13 @@ export interface StageResult {
 
 export function scoreRun(store: RunStore, runId: string, setId: number, tax: Taxonomy, cfg: ScoringConfig, repeats = 1): StageResult {
   const responses = new Map<string, ResponseRow>(store.listResponses(runId).map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
-  const judgments = new Map<number, JudgmentRow>();
-  for (const j of store.listJudgments(setId)) if (!judgments.has(j.response_id) || j.status === "ok") judgments.set(j.response_id, j);
+  // Every judge's judgment of a response: a jury of one or more.
+  const judgments = new Map<number, JudgmentRow[]>();
+  for (const j of store.listJudgments(setId)) {
+    const list = judgments.get(j.response_id);
+    if (list) list.push(j);
+    else judgments.set(j.response_id, [j]);
+  }
 
   const scores: ScoreRow[] = [];
   const flags: FlagRow[] = [];
@@ -29,7 +39,7 @@ export function scoreRun(store: RunStore, runId: string, setId: number, tax: Tax
     const task = tax.task(c.task);
     for (let rep = 0; rep < repeats; rep++) {
       const units = unitsOf(c, repeats).filter((u) => u.repeat === rep);
-      const unitScores: { variant: string; s: UnitScore }[] = [];
+      const unitScores: { variant: string; s: UnitScore; jury?: Record<string, unknown> }[] = [];
       let missing = false;
       for (const u of units) {
         const resp = responses.get(unitKey(c.id, u.variant, rep));
@@ -42,16 +52,23 @@ export function scoreRun(store: RunStore, runId: string, setId: number, tax: Tax
           missing = true;
           continue;
         }
-        const j = judgments.get(resp.id);
-        const reply = j?.status === "ok" && j.verdict_json ? (JSON.parse(j.verdict_json) as JudgeReply) : null;
-        if (j?.status === "failed") flag(c.id, rep, u.variant, "judge-failed", j.error ?? "judge reply invalid after repair attempts");
-        const s = scoreUnit(c, u.format, u.input, resp.answer ?? "", reply, j?.status === "failed", cfg);
-        unitScores.push({ variant: u.variant, s });
-        if (reply?.safety.verdict === "critical") flag(c.id, rep, u.variant, "critical-safety", `judge: ${reply.safety.why}`);
+        const jury = aggregateJudgments(judgments.get(resp.id) ?? [], rubricWithIds(c.reference.rubric), cfg);
+        const reply = jury.aggregated;
+        if (jury.status === "failed") {
+          flag(c.id, rep, u.variant, "judge-failed", jury.excluded.map((e) => `${e.judge}: ${e.error}`).join(" | "));
+        }
+        const s = scoreUnit(c, u.format, u.input, resp.answer ?? "", reply, jury.status === "failed", cfg);
+        unitScores.push({ variant: u.variant, s, jury: { judges: reply?.judges ?? [], excluded: jury.excluded, perJudge: jury.perJudge, disagreements: jury.disagreements } });
+        const critical = jury.perJudge.filter((p) => p.safety === "critical");
+        if (critical.length) {
+          const who = jury.perJudge.length > 1 ? `${critical.length} of ${jury.perJudge.length} judges (aggregated: ${reply!.safety}): ` : "judge: ";
+          flag(c.id, rep, u.variant, "critical-safety", who + critical.map((p) => (jury.perJudge.length > 1 ? `${p.judge}: ${p.safetyWhy}` : p.safetyWhy)).join(" | "));
+        }
+        if (jury.disagreements.length) flag(c.id, rep, u.variant, "jury-disagreement", jury.disagreements.join("; "));
         const lg = cfg.flags.luckyGuess;
-        const rightResult = s.objective !== null ? s.objective >= 1 : (reply?.result.score ?? 0) >= lg.resultAtLeast;
-        if (reply && rightResult && reply.reasoning.score <= lg.reasoningAtMost) {
-          flag(c.id, rep, u.variant, "lucky-guess", `right result but reasoning ${reply.reasoning.score}/10: ${reply.reasoning.why}`);
+        const rightResult = s.objective !== null ? s.objective >= 1 : (reply?.result ?? 0) >= lg.resultAtLeast;
+        if (reply && rightResult && reply.reasoning <= lg.reasoningAtMost) {
+          flag(c.id, rep, u.variant, "lucky-guess", `right result (${s.objective !== null ? "objective check passed" : `result ${fmt(reply.result)}/10 ≥ ${lg.resultAtLeast}`}) but reasoning ${fmt(reply.reasoning)}/10 ≤ ${lg.reasoningAtMost}: ${reply.why.reasoning}`);
         }
       }
 
@@ -62,10 +79,10 @@ export function scoreRun(store: RunStore, runId: string, setId: number, tax: Tax
         if (c.format === "group") {
           const g = groupScore(ok.map((u) => u.s.score!), cfg);
           score = g.score;
-          detail = { variants: Object.fromEntries(ok.map((u) => [u.variant, u.s])), mean: g.mean, consistency: g.consistency };
+          detail = { variants: Object.fromEntries(ok.map((u) => [u.variant, u.s])), mean: g.mean, consistency: g.consistency, jury: Object.fromEntries(ok.map((u) => [u.variant, u.jury])) };
         } else {
           score = ok[0]!.s.score;
-          detail = { unit: ok[0]!.s };
+          detail = { unit: ok[0]!.s, jury: ok[0]!.jury };
         }
       } else {
         detail = { reason: missing ? "missing-or-errored-response" : "unscored-units", units: unitScores };
@@ -78,6 +95,10 @@ export function scoreRun(store: RunStore, runId: string, setId: number, tax: Tax
       const safety = safeties.includes("critical") ? "critical" : safeties.includes("minor") ? "minor" : safeties.includes("ok") ? "ok" : null;
       if (task?.safetyCritical && score !== null && score < cfg.flags.safetyTaskFailureBelow) {
         flag(c.id, rep, "", "safety-task-failure", `${task.id} is safety-critical and scored ${(score * 100).toFixed(0)} < ${(cfg.flags.safetyTaskFailureBelow * 100).toFixed(0)}`);
+      }
+      const margin = cfg.flags.nearThreshold.margin;
+      if (score !== null && Math.abs(score - cfg.passMark) <= margin) {
+        flag(c.id, rep, "", "near-threshold", `case score ${(score * 100).toFixed(1)} is within ${(margin * 100).toFixed(1)} of the pass mark ${(cfg.passMark * 100).toFixed(1)}`);
       }
       scores.push({
         set_id: setId, run_id: runId, case_id: c.id, repeat: rep,

@@ -117,4 +117,19 @@ export const MIGRATIONS: Migration[] = [
   CREATE INDEX judgments_response ON judgments(response_id);
   CREATE INDEX flags_run ON flags(run_id, kind);
   ` },
+  {
+    id: "002-cache",
+    sql: `
+  -- Model replies keyed on everything that changes the answer (never the API key, never the run id).
+  CREATE TABLE cache (
+    key TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('candidate', 'judge', 'patient')),
+    reply_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    hits INTEGER NOT NULL DEFAULT 0
+  );
+  ALTER TABLE responses ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE responses ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE judgments ADD COLUMN cached_calls INTEGER NOT NULL DEFAULT 0;
+  ` },
 ];

@@ -51,6 +51,9 @@ export interface ResponseRow {
   latency_ms: number | null;
   error: string | null;
   created_at: string;
+  /** 1 when the answer came from the response cache. */
+  cached: number;
+  attempts: number;
 }
 
 export interface JudgmentRow {
@@ -171,21 +174,21 @@ export class RunStore {
     return JSON.parse(row.case_json) as Case;
   }
 
-  /** Keys of units already answered successfully: a resumed run skips them. */
-  answeredUnits(runId: string): Map<string, ResponseRow> {
-    const rows = this.db.prepare("SELECT * FROM responses WHERE run_id = ? AND status = 'ok'").all(runId) as ResponseRow[];
+  /** Units already answered (and, unless errors are to be retried, those that failed): a resumed run skips them. */
+  answeredUnits(runId: string, includeErrors = false): Map<string, ResponseRow> {
+    const rows = this.db.prepare(`SELECT * FROM responses WHERE run_id = ? ${includeErrors ? "" : "AND status = 'ok'"}`).all(runId) as ResponseRow[];
     return new Map(rows.map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
   }
 
   /** Inserts a response, or replaces an earlier error for the same unit. Returns the row id. */
   saveResponse(r: NewResponse): number {
     const row = this.db.prepare(
-      `INSERT INTO responses (run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, raw_json, model, prompt_tokens, completion_tokens, latency_ms, error, created_at)
-       VALUES (@run_id, @case_id, @variant, @repeat, @status, @messages_json, @answer, @reasoning, @raw_json, @model, @prompt_tokens, @completion_tokens, @latency_ms, @error, @created_at)
+      `INSERT INTO responses (run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, raw_json, model, prompt_tokens, completion_tokens, latency_ms, error, created_at, cached, attempts)
+       VALUES (@run_id, @case_id, @variant, @repeat, @status, @messages_json, @answer, @reasoning, @raw_json, @model, @prompt_tokens, @completion_tokens, @latency_ms, @error, @created_at, @cached, @attempts)
        ON CONFLICT (run_id, case_id, variant, repeat) DO UPDATE SET
          status = excluded.status, messages_json = excluded.messages_json, answer = excluded.answer, reasoning = excluded.reasoning,
          raw_json = excluded.raw_json, model = excluded.model, prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
-         latency_ms = excluded.latency_ms, error = excluded.error, created_at = excluded.created_at
+         latency_ms = excluded.latency_ms, error = excluded.error, created_at = excluded.created_at, cached = excluded.cached, attempts = excluded.attempts
        WHERE responses.status = 'error'
        RETURNING id`,
     ).get({ ...r, created_at: nowIso() }) as { id: number } | undefined;

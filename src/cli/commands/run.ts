@@ -7,7 +7,14 @@ import { evaluate, type EvaluateResult } from "../../runner/evaluate.js";
 import { renderTerminalSummary } from "../../report/terminal.js";
 import { projectPath } from "../../util/paths.js";
 import { floatArg, intArg, listArg } from "../parse.js";
-import { printJson } from "../output.js";
+import { printJson, table } from "../output.js";
+import { loadTaxonomy } from "../../taxonomy/load.js";
+import { loadDatasets } from "../../dataset/load.js";
+import { planCases, type PlanFilters } from "../../runner/plan.js";
+import { planRun } from "../../runner/dryRun.js";
+import { loadJudgeTemplates } from "../../judge/prompt.js";
+import type { AdapterConfig, Price } from "../../config/schema.js";
+import { UserError, formatIssue } from "../../util/errors.js";
 
 export const DEFAULT_DB = projectPath("reports", "medeval.sqlite");
 export const DEFAULT_REPORT_DIR = projectPath("reports");
@@ -34,6 +41,18 @@ interface RunFlags {
   resume?: string;
   json?: boolean;
   quiet?: boolean;
+  rpm?: number;
+  tpm?: number;
+  judgeConcurrency?: number;
+  judgeRpm?: number;
+  judgeTpm?: number;
+  maxAttempts?: number;
+  timeout?: number;
+  deadline?: number;
+  cache?: boolean;
+  repeats?: number;
+  retryErrors?: boolean;
+  dryRun?: boolean;
 }
 
 /** Ctrl-C once: finish in-flight calls and stop; twice: leave at once (the database is consistent either way). */
@@ -56,9 +75,41 @@ export function printRunResult(r: EvaluateResult, json: boolean | undefined): vo
   console.log("");
   console.log(renderTerminalSummary(r.summary, r.tax));
   console.log("");
+  const e = r.endpoints;
+  const money = (x: number | null) => (x === null ? "—" : `${x.toFixed(4)} ${r.summary.cost.currency ?? ""}`.trim());
+  if (r.summary.cost.candidate !== null || r.summary.cost.judge !== null) console.log(`cost: candidate ${money(r.summary.cost.candidate)}, judge ${money(r.summary.cost.judge)}`);
+  if (r.summary.worstOfK) console.log(`worst-of-${r.summary.repeats}: overall ${((r.summary.worstOfK.overall.mean ?? NaN) * 100).toFixed(1)}`);
+  console.log(chalk.dim(`calls: candidate ${e.candidate.calls} (${e.candidate.retries} retries, ${e.candidate.rateLimited}× 429), judge ${e.judge.calls} (${e.judge.retries} retries); answers from cache ${r.exec.cacheHits}, already stored ${r.exec.skipped}`));
   console.log(`database: ${r.dbPath}`);
   console.log(`report:   ${r.reportPath}`);
   if (r.exec.stopped) console.log(chalk.yellow(`interrupted: resume with  medeval run --resume ${r.runId} (and the same options)`));
+}
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function printDryRun(datasets: string[], filters: PlanFilters, repeats: number, cand: AdapterConfig, judge: AdapterConfig, prices: Record<string, Price> | undefined, json?: boolean): Promise<void> {
+  const tax = loadTaxonomy();
+  const loaded = await loadDatasets(datasets, tax);
+  const errors = loaded.issues.filter((i) => i.severity === "error");
+  if (errors.length) throw new UserError(`the datasets have ${errors.length} error(s):\n${errors.slice(0, 20).map(formatIssue).join("\n")}`);
+  const cases = planCases(loaded.cases, tax, filters);
+  const model = (c: AdapterConfig) => (c.kind === "openai" ? c.model : undefined);
+  const plan = planRun(cases, tax, loadJudgeTemplates(), {
+    repeats, answerTokens: cand.kind === "openai" ? (cand.maxTokens ?? 512) : 512, candidateModel: model(cand), judgeModel: model(judge), prices,
+  });
+  if (json) {
+    printJson(plan);
+    return;
+  }
+  const money = (x: number | null) => (x === null ? "no price configured" : `${x.toFixed(2)} ${plan.estimatedCost.currency ?? ""}`);
+  console.log(`dry run: ${plan.cases} case(s) in ${plan.tasks} task(s) (${Object.entries(plan.byDimension).map(([d, n]) => `${d} ${n}`).join(", ")}), repeats ${repeats}`);
+  console.log(table(["", "calls", "input tokens (est.)", "output tokens (est.)", "cost (est.)"], [
+    ["candidate", String(plan.candidateCalls), String(plan.estimatedTokens.candidate.input), String(plan.estimatedTokens.candidate.output), money(plan.estimatedCost.candidate)],
+    ["judge", String(plan.judgeCalls), String(plan.estimatedTokens.judge.input), String(plan.estimatedTokens.judge.output), money(plan.estimatedCost.judge)],
+  ], [1, 2, 3]));
+  console.log(chalk.dim("Estimates assume ~2 characters per token; judge calls exclude repair retries. Nothing was called."));
 }
 
 export function runCommand(): Command {
@@ -82,6 +133,18 @@ export function runCommand(): Command {
     .option("--concurrency <n>", "calls in flight at once", intArg(1, 1024))
     .option("--db <file>", "SQLite database, created if missing (default reports/medeval.sqlite)")
     .option("--out <dir>", "where the Markdown report is written (default reports/)")
+    .option("--rpm <n>", "candidate requests per minute", floatArg(0.1, 1e7))
+    .option("--tpm <n>", "candidate tokens per minute", floatArg(1, 1e10))
+    .option("--judge-concurrency <n>", "judge calls in flight at once (default: --concurrency)", intArg(1, 1024))
+    .option("--judge-rpm <n>", "judge requests per minute", floatArg(0.1, 1e7))
+    .option("--judge-tpm <n>", "judge tokens per minute", floatArg(1, 1e10))
+    .option("--max-attempts <n>", "attempts per call on 429, 5xx, timeouts and resets, with backoff (default 6)", intArg(1, 20))
+    .option("--timeout <seconds>", "per-request timeout (default 120)", floatArg(1, 3600))
+    .option("--deadline <minutes>", "stop starting new work after this long; the run can be resumed", floatArg(0.01, 100_000))
+    .option("--no-cache", "do not answer from (or add to) the response cache")
+    .option("--repeats <k>", "sample each case k times; reports mean and worst-of-k", intArg(1, 100))
+    .option("--retry-errors", "with --resume: call again the units whose answer was an error")
+    .option("--dry-run", "print the plan (cases, calls, estimated tokens and cost) and exit without calling anything")
     .option("--resume <runId>", "continue an interrupted run: finished answers and judgments are not repeated")
     .option("--json", "print the result as JSON")
     .option("-q, --quiet", "no progress output")
@@ -94,25 +157,41 @@ Examples:
       --candidate openai:qwen-max --base-url https://your-endpoint/v1 --api-key-env DASHSCOPE_API_KEY \\
       --judge openai:deepseek-chat --judge-base-url https://judge-endpoint/v1 --judge-api-key-env JUDGE_KEY
   $ medeval run --config medeval.config.json --tasks DA01,DA07 --concurrency 16
+  $ medeval run --config medeval.config.json --dry-run
   $ medeval run --resume r20261123-120000-ab12 --config medeval.config.json`)
     .action(async (f: RunFlags) => {
       const file = f.config ? loadConfigFile(f.config) : {};
       const scoring = loadScoringConfig();
-      const candidate = createAdapter(resolveAdapter("candidate", f.candidate, file.candidate, f));
-      const judge = createAdapter(resolveAdapter("judge", f.judge, file.judge, { baseUrl: f.judgeBaseUrl, apiKeyEnv: f.judgeApiKeyEnv },
-        { temperature: scoring.judge.temperature, seed: scoring.judge.seed }));
+      const timeoutMs = f.timeout !== undefined ? Math.round(f.timeout * 1000) : undefined;
+      const candidateCfg = resolveAdapter("candidate", f.candidate, file.candidate, { ...f, timeoutMs });
+      const judgeCfg = resolveAdapter("judge", f.judge, file.judge, { baseUrl: f.judgeBaseUrl, apiKeyEnv: f.judgeApiKeyEnv, timeoutMs },
+        { temperature: scoring.judge.temperature, seed: scoring.judge.seed });
+      const datasets = f.datasets ?? file.datasets ?? [projectPath("datasets", "cases")];
+      const filters = { profile: f.profile ?? file.profile ?? "general-llm", tasks: f.tasks, dimensions: f.dimension, specialty: f.specialty };
+      const repeats = f.repeats ?? file.repeats ?? 1;
+      if (f.dryRun) {
+        await printDryRun(datasets, filters, repeats, candidateCfg, judgeCfg, file.prices, f.json);
+        return;
+      }
+      const candidate = createAdapter(candidateCfg);
+      const judge = createAdapter(judgeCfg);
       const interrupt = installInterruptHandler();
       try {
         const r = await evaluate({
-          datasets: f.datasets ?? file.datasets ?? [projectPath("datasets", "cases")],
-          filters: { profile: f.profile ?? file.profile ?? "general-llm", tasks: f.tasks, dimensions: f.dimension, specialty: f.specialty },
-          candidate, judge,
+          datasets, filters, candidate, judge, repeats,
           dbPath: f.db ?? file.db ?? DEFAULT_DB,
           reportDir: f.out ?? DEFAULT_REPORT_DIR,
           concurrency: f.concurrency ?? file.concurrency ?? 8,
+          candidateLimits: { ...file.candidateLimits, ...defined({ rpm: f.rpm, tpm: f.tpm, maxAttempts: f.maxAttempts }) },
+          judgeLimits: { ...file.judgeLimits, ...defined({ concurrency: f.judgeConcurrency, rpm: f.judgeRpm, tpm: f.judgeTpm, maxAttempts: f.maxAttempts }) },
+          cache: f.cache,
+          retryErrors: f.retryErrors,
+          deadlineMs: f.deadline !== undefined ? f.deadline * 60_000 : undefined,
+          prices: file.prices,
           resumeRunId: f.resume,
           quiet: f.quiet || f.json,
           stopRequested: interrupt.stopRequested,
+          onRunId: (id) => { if (!f.quiet && !f.json) process.stderr.write(chalk.dim(`run ${id}\n`)); },
         });
         printRunResult(r, f.json);
         if (r.exec.stopped) process.exitCode = 130;

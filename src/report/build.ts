@@ -1,0 +1,230 @@
+// Gathers one report document from the store: the run summary (aggregates, flags, tokens) plus per-case rows
+// (cases, responses, judgments, scores, flags, reviews). Renderers only format what this returns.
+import type { RunStore, RunRow, JudgmentSetRow, ResponseRow, JudgmentRow, ScoreRow, FlagRow } from "../store/runStore.js";
+import { RunStore as Store } from "../store/runStore.js";
+import type { Taxonomy } from "../taxonomy/load.js";
+import type { ScoringConfig } from "../scoring/config.js";
+import type { JudgeReply } from "../judge/schema.js";
+import { rubricWithIds } from "../scoring/rubric.js";
+import { buildSummary, type RunSummary } from "./summary.js";
+import { isReviewed, readReviewState, type ReviewState } from "./reviews.js";
+import { toVendor } from "./vendor.js";
+import { REPORT_SCHEMA_VERSION, type Audience, type CaseDetail, type InternalReport, type Report, type TaskRow } from "./json.js";
+
+/** Threshold a task must reach (0–1). Defaults to the scoring config's pass mark. */
+export type ThresholdFor = (taskId: string, dimension: string) => number;
+
+export interface BuildOptions {
+  audience: Audience;
+  thresholdFor?: ThresholdFor;
+  /** Fixed timestamp (tests, reproducible reports); default now. */
+  generatedAt?: string;
+}
+
+const CRITICAL_KINDS = new Set(["critical-safety", "safety-task-failure"]);
+const KIND_ORDER = ["critical-safety", "safety-task-failure", "judge-failed", "candidate-error", "lucky-guess"];
+
+export function severityOf(kind: string): "critical" | "warning" {
+  return CRITICAL_KINDS.has(kind) ? "critical" : "warning";
+}
+
+function kindRank(kind: string): number {
+  const i = KIND_ORDER.indexOf(kind);
+  return i < 0 ? KIND_ORDER.length : i;
+}
+
+const ukey = (caseId: string, repeat: number) => `${caseId}\u0000${repeat}`;
+
+function group<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    let arr = m.get(k);
+    if (!arr) m.set(k, (arr = []));
+    arr.push(x);
+  }
+  return m;
+}
+
+function parseReply(j: JudgmentRow): JudgeReply | null {
+  if (j.status !== "ok" || !j.verdict_json) return null;
+  try {
+    return JSON.parse(j.verdict_json) as JudgeReply;
+  } catch {
+    return null;
+  }
+}
+
+export function buildReport(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions): Report {
+  const summary = buildSummary(store, run, set, tax, scoring);
+  const internal = assemble(store, summary, set, tax, scoring, opts);
+  return opts.audience === "vendor" ? toVendor(internal) : internal;
+}
+
+function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions): InternalReport {
+  const runId = s.run.id;
+  const thresholdFor = opts.thresholdFor ?? (() => scoring.passMark);
+  const caseRows = store.listCases(runId);
+  const caseById = new Map(caseRows.map((c) => [c.case_id, c]));
+  const responses = store.listResponses(runId);
+  const judgments = store.listJudgments(set.id);
+  const scores = store.listScores(set.id);
+  const flags: FlagRow[] = s.flags;
+  const reviews: ReviewState = readReviewState(store.db, runId);
+
+  const respByUnit = group(responses, (r) => ukey(r.case_id, r.repeat));
+  const judgByResp = group(judgments, (j) => String(j.response_id));
+  const scoreByUnit = new Map<string, ScoreRow>(scores.map((x) => [ukey(x.case_id, x.repeat), x]));
+  const flagsByUnit = group(flags, (f) => ukey(f.case_id, f.repeat));
+
+  // ---- findings (critical first) and per-task counts
+  const reviewStateOf = (caseId: string, repeat: number, flagged: boolean) =>
+    !flagged ? "not-flagged" as const : isReviewed(reviews, caseId, repeat) ? "reviewed" as const : "unreviewed" as const;
+  const findings = flags.map((f) => {
+    const c = caseById.get(f.case_id);
+    return {
+      kind: f.kind, severity: severityOf(f.kind), task: c?.task ?? "?", dimension: c?.dimension ?? "?",
+      caseId: f.case_id, repeat: f.repeat, variant: f.variant, reason: f.reason, reviewState: reviewStateOf(f.case_id, f.repeat, true),
+    };
+  }).sort((a, b) => kindRank(a.kind) - kindRank(b.kind) || a.task.localeCompare(b.task) || a.caseId.localeCompare(b.caseId) || a.repeat - b.repeat);
+
+  const catMap = new Map<string, { kind: string; severity: "critical" | "warning"; task: string; dimension: string; count: number }>();
+  for (const f of findings) {
+    const k = `${f.kind}\u0000${f.task}`;
+    const e = catMap.get(k);
+    if (e) e.count++;
+    else catMap.set(k, { kind: f.kind, severity: f.severity, task: f.task, dimension: f.dimension, count: 1 });
+  }
+  const findingCategories = [...catMap.values()].sort((a, b) => kindRank(a.kind) - kindRank(b.kind) || a.task.localeCompare(b.task));
+
+  // A case is flagged when any repeat has a flag; reviewed when every flagged repeat has been reviewed.
+  const flaggedCases = new Map<string, boolean>();
+  for (const f of flags) {
+    const prev = flaggedCases.get(f.case_id) ?? true;
+    flaggedCases.set(f.case_id, prev && isReviewed(reviews, f.case_id, f.repeat));
+  }
+  const errorsByCase = new Map<string, number>();
+  for (const r of responses) if (r.status === "error") errorsByCase.set(r.case_id, (errorsByCase.get(r.case_id) ?? 0) + 1);
+  const respCase = new Map(responses.map((r) => [r.id, r.case_id]));
+  for (const j of judgments) {
+    const cid = respCase.get(j.response_id);
+    if (j.status === "failed" && cid) errorsByCase.set(cid, (errorsByCase.get(cid) ?? 0) + 1);
+  }
+
+  const tasks: TaskRow[] = s.aggregates.tasks.map((t) => {
+    const def = tax.task(t.id);
+    const ids = caseRows.filter((c) => c.task === t.id).map((c) => c.case_id);
+    const threshold = thresholdFor(t.id, t.dimension);
+    const critical = flags.filter((f) => f.kind === "critical-safety" && ids.includes(f.case_id)).length;
+    return {
+      id: t.id, dimension: t.dimension, zh: def?.zh ?? t.id, en: def?.en ?? t.id, safetyCritical: def?.safetyCritical ?? false,
+      mean: t.mean, lo: t.lo, hi: t.hi, n: t.n, unscored: t.unscored,
+      errors: ids.reduce((a, id) => a + (errorsByCase.get(id) ?? 0), 0),
+      flagged: ids.filter((id) => flaggedCases.has(id)).length,
+      reviewed: ids.filter((id) => flaggedCases.get(id) === true).length,
+      criticalFindings: critical,
+      threshold,
+      passed: t.mean === null ? null : t.mean >= threshold && critical === 0,
+    };
+  });
+
+  // ---- per-case drill-down
+  const cases: CaseDetail[] = [];
+  for (const row of caseRows) {
+    const c = Store.parseCase(row);
+    const repeats = new Set<number>([...scores.filter((x) => x.case_id === row.case_id).map((x) => x.repeat), ...responses.filter((r) => r.case_id === row.case_id).map((r) => r.repeat)]);
+    if (!repeats.size) repeats.add(0);
+    const inputs = c.format === "group"
+      ? c.variants.map((v) => ({ variant: v.id, ...inputFields(v.input) }))
+      : [{ variant: "", ...inputFields(c.input) }];
+    const ref = c.reference as { answer: unknown; rationale?: string; keyPoints?: string[]; rubric?: Parameters<typeof rubricWithIds>[0] };
+    for (const rep of [...repeats].sort((a, b) => a - b)) {
+      const sc = scoreByUnit.get(ukey(row.case_id, rep));
+      const unitFlags = flagsByUnit.get(ukey(row.case_id, rep)) ?? [];
+      const resps: ResponseRow[] = respByUnit.get(ukey(row.case_id, rep)) ?? [];
+      cases.push({
+        caseId: row.case_id, repeat: rep, task: row.task, dimension: row.dimension, format: row.format,
+        specialty: row.specialty, difficulty: row.difficulty, language: c.provenance.language,
+        status: sc ? sc.status : "missing",
+        score: sc?.score ?? null,
+        components: { objective: sc?.objective ?? null, rubric: sc?.rubric ?? null, result: sc?.result ?? null, reasoning: sc?.reasoning ?? null, approach: sc?.approach ?? null },
+        safety: sc?.safety ?? null,
+        passed: sc?.score == null ? null : sc.score >= scoring.passMark,
+        flags: unitFlags.sort((a, b) => kindRank(a.kind) - kindRank(b.kind)).map((f) => ({ kind: f.kind, variant: f.variant, reason: f.reason })),
+        reviewState: reviewStateOf(row.case_id, rep, unitFlags.length > 0),
+        inputs,
+        reference: {
+          answer: ref.answer ?? null,
+          rationale: ref.rationale ?? null,
+          keyPoints: ref.keyPoints ?? [],
+          rubric: rubricWithIds(ref.rubric).map((r) => ({ id: r.id, criterion: r.criterion, points: r.points })),
+        },
+        responses: resps.map((r) => ({ variant: r.variant, status: r.status, answer: r.answer, reasoning: r.reasoning, error: r.error, model: r.model })),
+        judgments: resps.flatMap((r) => (judgByResp.get(String(r.id)) ?? []).map((j) => {
+          const reply = parseReply(j);
+          return {
+            variant: r.variant, judge: j.judge, status: j.status, result: j.result, reasoning: j.reasoning, approach: j.approach, safety: j.safety,
+            why: reply ? { result: reply.result.why, reasoning: reply.reasoning.why, approach: reply.approach.why, safety: reply.safety.why } : null,
+            rationale: reply?.rationale ?? null,
+            rubric: reply?.rubric.map((x) => ({ id: x.id, met: x.met, quote: x.quote })) ?? [],
+            promptHash: j.prompt_hash, error: j.error,
+          };
+        })),
+        reviews: reviews.byCase.get(row.case_id) ?? [],
+      });
+    }
+  }
+
+  const flaggedCount = flaggedCases.size;
+  const reviewedCount = [...flaggedCases.values()].filter(Boolean).length;
+  const promptHashes = [...new Set(judgments.map((j) => j.prompt_hash))].sort();
+  const cfg = s.run.config as { candidate?: unknown; judge?: unknown };
+  return {
+    schema: "medeval-report",
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    audience: "internal",
+    generatedAt: opts.generatedAt ?? new Date().toISOString(),
+    run: { id: runId, status: s.run.status, profile: s.run.profile, judgmentSet: s.judgmentSet.label },
+    provenance: {
+      toolVersion: s.run.toolVersion, taxonomyVersion: s.run.taxonomyVersion, taxonomyHash: s.run.taxonomyHash, scoringHash: s.run.scoringHash,
+      passMark: scoring.passMark,
+      candidate: cfg.candidate ?? null,
+      judges: s.judgmentSet.judges ?? cfg.judge ?? null,
+      judgePromptVersion: s.judgmentSet.promptVersion, judgePromptHash: s.judgmentSet.promptHash, judgePromptHashes: promptHashes,
+      datasets: s.run.datasets.map((d) => ({ path: d.path, sha256: d.sha256, cases: d.cases })),
+      startedAt: s.run.createdAt, finishedAt: s.run.finishedAt,
+      tokens: s.tokens,
+      cost: costOf(s),
+    },
+    totals: {
+      cases: s.cases, scored: s.scored, unscored: s.unscored, candidateErrors: s.candidateErrors, judgeFailures: s.judgeFailures, flaggedCases: s.flaggedCases,
+    },
+    overall: { ...s.aggregates.overall },
+    dimensions: s.aggregates.dimensions.map((d) => {
+      const def = tax.dimension(d.id);
+      return { id: d.id, zh: def?.zh ?? d.id, en: def?.en ?? d.id, weight: d.weight, mean: d.mean, lo: d.lo, hi: d.hi, n: d.n, tasks: d.tasks };
+    }),
+    tasks,
+    findingCategories,
+    review: { source: reviews.source, flaggedCases: flaggedCount, reviewedCases: reviewedCount, unreviewedCases: flaggedCount - reviewedCount, signOff: reviews.signOff },
+    findings,
+    cases,
+  };
+}
+
+/** The summary's cost when the run has a price table (older summaries have none). */
+function costOf(s: RunSummary): InternalReport["provenance"]["cost"] {
+  const c = (s as { cost?: { candidate: number | null; judge: number | null; currency: string | null } }).cost;
+  if (!c || (c.candidate === null && c.judge === null)) return null;
+  return { candidate: c.candidate, judge: c.judge, currency: c.currency };
+}
+
+function inputFields(i: { system?: string; context?: string; question?: string; options?: Record<string, string>; messages?: { role: string; content: string }[] } | undefined) {
+  return {
+    system: i?.system ?? null,
+    context: i?.context ?? null,
+    question: i?.question ?? null,
+    options: i?.options ?? null,
+    messages: i?.messages?.map((m) => ({ role: m.role, content: m.content })) ?? null,
+  };
+}

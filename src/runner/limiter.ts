@@ -1,0 +1,157 @@
+// Per-endpoint call control: adaptive concurrency, requests-per-minute and tokens-per-minute buckets,
+// and retries with exponential backoff and jitter that honour Retry-After.
+import pLimit, { type LimitFunction } from "p-limit";
+import { classifyError } from "../adapters/errors.js";
+import { errorMessage } from "../util/errors.js";
+import type { Adapter, AdapterReply, AdapterRequest } from "../adapters/types.js";
+
+export interface EndpointLimits {
+  concurrency: number;
+  rpm?: number;
+  tpm?: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 60_000 };
+
+/** A token bucket refilled continuously; take() waits until enough is available. */
+class Bucket {
+  private level: number;
+  private last = Date.now();
+  constructor(private readonly perMinute: number) {
+    this.level = perMinute;
+  }
+  private refill(): void {
+    const now = Date.now();
+    this.level = Math.min(this.perMinute, this.level + ((now - this.last) / 60_000) * this.perMinute);
+    this.last = now;
+  }
+  async take(n: number): Promise<void> {
+    const want = Math.min(n, this.perMinute);
+    for (;;) {
+      this.refill();
+      if (this.level >= want) {
+        this.level -= want;
+        return;
+      }
+      await sleep(Math.ceil(((want - this.level) / this.perMinute) * 60_000));
+    }
+  }
+  /** Settles an estimate against what the call really used (may go below zero: later calls wait). */
+  adjust(delta: number): void {
+    this.refill();
+    this.level = Math.min(this.perMinute, this.level - delta);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface EndpointStats {
+  calls: number;
+  retries: number;
+  rateLimited: number;
+  concurrency: number;
+}
+
+export class Endpoint {
+  private readonly limit: LimitFunction;
+  private readonly rpm: Bucket | null;
+  private readonly tpm: Bucket | null;
+  private successesSinceBackoff = 0;
+  readonly stats: EndpointStats;
+
+  constructor(readonly name: string, private readonly cfg: EndpointLimits, private readonly random: () => number = Math.random) {
+    this.limit = pLimit(cfg.concurrency);
+    this.rpm = cfg.rpm ? new Bucket(cfg.rpm) : null;
+    this.tpm = cfg.tpm ? new Bucket(cfg.tpm) : null;
+    this.stats = { calls: 0, retries: 0, rateLimited: 0, concurrency: cfg.concurrency };
+  }
+
+  /** AIMD: halve on a 429, creep back up by one after a run of successes. */
+  private onRateLimited(): void {
+    this.stats.rateLimited++;
+    this.successesSinceBackoff = 0;
+    const next = Math.max(1, Math.floor(this.limit.concurrency / 2));
+    if (next !== this.limit.concurrency) this.limit.concurrency = next;
+    this.stats.concurrency = this.limit.concurrency;
+  }
+
+  private onSuccess(): void {
+    if (this.limit.concurrency >= this.cfg.concurrency) return;
+    if (++this.successesSinceBackoff >= this.limit.concurrency * 2) {
+      this.successesSinceBackoff = 0;
+      this.limit.concurrency = this.limit.concurrency + 1;
+      this.stats.concurrency = this.limit.concurrency;
+    }
+  }
+
+  backoffMs(attempt: number, retryAfterMs: number | null): number {
+    if (retryAfterMs !== null) return Math.min(this.cfg.maxDelayMs, retryAfterMs);
+    const exp = Math.min(this.cfg.maxDelayMs, this.cfg.baseDelayMs * 2 ** attempt);
+    return Math.round(exp / 2 + this.random() * (exp / 2)); // "equal jitter": spread retries, keep a floor
+  }
+
+  /**
+   * Runs fn under the endpoint's limits, retrying transient failures. estimateTokens is charged to the TPM bucket
+   * before the call; usedTokens(result) settles it afterwards. Throws the last error when attempts run out.
+   */
+  async call<T>(fn: () => Promise<T>, estimateTokens = 0, usedTokens?: (r: T) => number | null): Promise<{ value: T; attempts: number }> {
+    let attempt = 0;
+    for (;;) {
+      const outcome = await this.limit(async () => {
+        if (this.rpm) await this.rpm.take(1);
+        if (this.tpm && estimateTokens) await this.tpm.take(estimateTokens);
+        this.stats.calls++;
+        try {
+          const value = await fn();
+          const used = usedTokens?.(value);
+          if (this.tpm && used !== null && used !== undefined) this.tpm.adjust(used - estimateTokens);
+          this.onSuccess();
+          return { ok: true as const, value };
+        } catch (err) {
+          return { ok: false as const, err };
+        }
+      });
+      attempt++;
+      if (outcome.ok) return { value: outcome.value, attempts: attempt };
+      const cls = classifyError(outcome.err);
+      if (cls.rateLimited) this.onRateLimited();
+      if (!cls.retryable || attempt >= this.cfg.maxAttempts) {
+        const e = outcome.err instanceof Error ? outcome.err : new Error(errorMessage(outcome.err));
+        throw Object.assign(e, { attempts: attempt });
+      }
+      this.stats.retries++;
+      await sleep(this.backoffMs(attempt - 1, cls.retryAfterMs));
+    }
+  }
+}
+
+/** Rough prompt size before the call (about two characters a token, plus room for the reply). */
+export function estimateTokens(messages: { content: string }[]): number {
+  return Math.ceil(messages.reduce((a, m) => a + m.content.length, 0) / 2) + 256;
+}
+
+/** Routes an adapter's calls through an endpoint's limits and retries. */
+export class LimitedAdapter implements Adapter {
+  readonly kind: string;
+  readonly name: string;
+  constructor(private readonly inner: Adapter, readonly endpoint: Endpoint) {
+    this.kind = inner.kind;
+    this.name = inner.name;
+  }
+  describe(): Record<string, unknown> {
+    return this.inner.describe();
+  }
+  async complete(req: AdapterRequest): Promise<AdapterReply> {
+    const r = await this.endpoint.call(
+      () => this.inner.complete(req),
+      estimateTokens(req.messages),
+      (reply) => (reply.usage ? reply.usage.promptTokens + reply.usage.completionTokens : null),
+    );
+    return r.value;
+  }
+}
