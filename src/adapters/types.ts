@@ -28,6 +28,8 @@ export interface AdapterReply {
   raw: unknown;
   /** True when the reply came from the response cache (no call was made, nothing was paid). */
   cached?: boolean;
+  /** Calls it took, retries included (set by the runner's limiter). */
+  attempts?: number;
 }
 
 export interface Adapter {

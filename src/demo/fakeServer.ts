@@ -35,14 +35,21 @@ function approxTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 2));
 }
 
-export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: number } = {}): Promise<FakeServer> {
+export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: number; keepBodies?: boolean; port?: number } = {}): Promise<FakeServer> {
   const requests: FakeServer["requests"] = [];
+  // For benchmarks in another process: how many requests, and how many repeated an earlier body exactly.
+  const seenBodies = new Set<string>();
+  let duplicates = 0;
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       void (async () => {
+        if (req.method === "GET" && req.url?.endsWith("/__stats")) {
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ requests: requests.length, duplicates }));
+          return;
+        }
         if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
           res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
           return;
@@ -55,7 +62,10 @@ export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: 
           return;
         }
         const index = requests.length;
-        requests.push({ body, headers: req.headers });
+        const raw = Buffer.concat(chunks).toString("utf8");
+        if (seenBodies.has(raw)) duplicates++;
+        else seenBodies.add(raw);
+        requests.push({ body: opts.keepBodies === false ? ({ model: body.model, messages: [] } as ChatRequestBody) : body, headers: opts.keepBodies === false ? {} : req.headers });
         if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
         let reply: FakeReply;
         try {
@@ -99,7 +109,7 @@ export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: 
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,

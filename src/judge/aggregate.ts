@@ -69,8 +69,12 @@ export function aggregateJudgments(rows: JudgmentRow[], items: { id: string; poi
   const ok = rows.filter((r) => r.status === "ok" && r.verdict_json);
   const excluded = rows.filter((r) => !(r.status === "ok" && r.verdict_json)).map((r) => ({ judge: r.judge, error: r.error ?? "judge reply invalid after repair attempts" }));
   if (!ok.length) return { status: rows.length ? "failed" : "none", aggregated: null, perJudge: [], excluded, disagreements: [] };
+  return aggregateReplies(ok.map((r) => ({ judge: r.judge, reply: JSON.parse(r.verdict_json!) as JudgeReply })), excluded, items, cfg);
+}
 
-  const replies = ok.map((r) => ({ judge: r.judge, reply: JSON.parse(r.verdict_json!) as JudgeReply }));
+/** The same aggregation over validated replies held in memory (the validity set uses it without a database). */
+export function aggregateReplies(replies: { judge: string; reply: JudgeReply }[], excluded: { judge: string; error: string }[], items: { id: string; points: number }[], cfg: ScoringConfig): JuryVerdict {
+  if (!replies.length) return { status: excluded.length ? "failed" : "none", aggregated: null, perJudge: [], excluded, disagreements: [] };
   const perJudge: PerJudge[] = replies.map(({ judge, reply }) => ({
     judge,
     result: reply.result.score, reasoning: reply.reasoning.score, approach: reply.approach.score,

@@ -12,7 +12,7 @@ import { runJudge, runValidated, validateItemReply, type JudgeOutcome } from "./
 import type { ItemReply } from "./schema.js";
 import { objectiveScore } from "../scoring/caseScore.js";
 import { rubricWithIds } from "../scoring/rubric.js";
-import { sha256 } from "../util/hash.js";
+import { hashOf, sha256 } from "../util/hash.js";
 import { UserError } from "../util/errors.js";
 
 export interface JudgeUnitContext {
@@ -23,6 +23,8 @@ export interface JudgeUnitContext {
   templates: JudgeTemplates;
   tax: Taxonomy;
   scoring: ScoringConfig;
+  /** Reuse identical earlier judgments from this database (default true). */
+  cache?: boolean;
 }
 
 export interface ResponseJudgment extends JudgeOutcome {
@@ -83,7 +85,22 @@ export async function judgeResponse(env: JudgeEnv, judge: Adapter, u: Unit, show
   return { ...total, status: "ok", reply: { ...axes.reply, rubric: verdicts }, error: null, promptHash };
 }
 
+/** Everything that changes a judgment: judge settings (no secret), prompt templates, mode, the case and the answer. */
+export function judgmentCacheKey(ctx: JudgeUnitContext, u: Unit, shown: Message[], answer: string, reasoning: string | null): string {
+  const { apiKeyEnv: _ignored, ...settings } = ctx.judge.describe();
+  const j = ctx.scoring.judge;
+  return hashOf({ settings, templates: ctx.templates.hash, mode: j.mode, repairs: j.repairAttempts, case: u.case, variant: u.variant, shown, answer, reasoning });
+}
+
 export async function judgeUnit(ctx: JudgeUnitContext, u: Unit, shown: Message[], responseId: number, answer: string, reasoning: string | null): Promise<JudgeOutcome> {
+  const key = ctx.cache === false || ctx.judge.kind === "mock" ? null : judgmentCacheKey(ctx, u, shown, answer, reasoning);
+  const hit = key ? ctx.store.findCachedJudgment(key) : undefined;
+  if (hit) {
+    // An identical judgment was already paid for: copy it, marked as cached, at no token cost.
+    ctx.store.saveJudgment({ ...hit, set_id: ctx.setId, response_id: responseId, judge: ctx.judgeName, cached: 1, prompt_tokens: 0, completion_tokens: 0, latency_ms: 0 });
+    const reply = hit.verdict_json ? (JSON.parse(hit.verdict_json) as JudgeOutcome["reply"]) : null;
+    return { status: "ok", reply, raw: [], attempts: 0, error: null, promptTokens: 0, completionTokens: 0, latencyMs: 0 };
+  }
   const out = await judgeResponse(ctx, ctx.judge, u, shown, answer, reasoning);
   const judgeCfg = ctx.judge.describe();
   ctx.store.saveJudgment({
@@ -93,6 +110,7 @@ export async function judgeUnit(ctx: JudgeUnitContext, u: Unit, shown: Message[]
     attempts: out.attempts, error: out.error, prompt_hash: out.promptHash,
     temperature: typeof judgeCfg.temperature === "number" ? judgeCfg.temperature : null, seed: typeof judgeCfg.seed === "number" ? judgeCfg.seed : null,
     prompt_tokens: out.promptTokens, completion_tokens: out.completionTokens, latency_ms: out.latencyMs,
+    cache_key: out.status === "ok" ? key : null,
   });
   return out;
 }

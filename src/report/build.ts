@@ -70,7 +70,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   const judgments = store.listJudgments(set.id);
   const scores = store.listScores(set.id);
   const flags: FlagRow[] = s.flags;
-  const reviews: ReviewState = readReviewState(store.db, runId);
+  const reviews: ReviewState = readReviewState(store.db, runId, set.id);
 
   const respByUnit = group(responses, (r) => ukey(r.case_id, r.repeat));
   const judgByResp = group(judgments, (j) => String(j.response_id));

@@ -169,6 +169,11 @@ export function renderHtml(r: Report): string {
       h.push(`</tbody></table>`);
     }
   } else if (!critical.length) h.push(`<p>None 无.</p>`);
+  else {
+    h.push(`<table id="critical-findings"><thead><tr><th>kind</th><th>task</th><th>count</th></tr></thead><tbody>`);
+    for (const c of critical) h.push(`<tr class="crit"><td>${esc(c.kind)}</td><td>${esc(c.task)}</td><td class="num">${esc(c.count)}</td></tr>`);
+    h.push(`</tbody></table>`);
+  }
   h.push(`<h2>All findings by category 发现分类</h2>`);
   if (!r.findingCategories.length) h.push(`<p>Nothing flagged 无标记.</p>`);
   else {

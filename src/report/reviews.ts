@@ -1,6 +1,7 @@
-// Review state as reports and the gate see it. The review feature owns the `reviews` (and sign-off) tables; until a
-// database has them, every flag counts as unreviewed. Columns are discovered, not assumed, so reports keep working
-// whichever review schema lands.
+// Review state as reports and the gate see it, read from the review feature's `reviews` and `signoffs` views
+// (migration 004-review). A database without them (older schema) has every flag unreviewed. Columns are discovered,
+// not assumed, so the reader copes with either. A case counts as reviewed once an expert decision exists for it;
+// whether two reviewers agreed is the review feature's business (src/review).
 import type { DB } from "../store/db.js";
 
 export interface ReviewState {
@@ -17,13 +18,16 @@ function columns(db: DB, table: string): Set<string> {
   return new Set(rows.map((r) => r.name));
 }
 
-export function readReviewState(db: DB, runId: string): ReviewState {
+export function readReviewState(db: DB, runId: string, setId?: number): ReviewState {
   const state: ReviewState = { source: "none", byCase: new Map(), reviewed: new Set(), signOff: null };
   const cols = columns(db, "reviews");
   if (cols.has("run_id") && cols.has("case_id")) {
     state.source = "reviews-table";
     const order = cols.has("id") ? "id" : "rowid";
-    const rows = db.prepare(`SELECT * FROM reviews WHERE run_id = ? ORDER BY ${order}`).all(runId) as Record<string, unknown>[];
+    // Reviews of this judgment set only, where the table records which set was reviewed.
+    const bySet = setId !== undefined && cols.has("set_id");
+    const rows = db.prepare(`SELECT * FROM reviews WHERE run_id = ?${bySet ? " AND set_id = ?" : ""} ORDER BY ${order}`)
+      .all(...(bySet ? [runId, setId] : [runId])) as Record<string, unknown>[];
     for (const r of rows) {
       const caseId = String(r.case_id);
       let arr = state.byCase.get(caseId);
@@ -36,7 +40,9 @@ export function readReviewState(db: DB, runId: string): ReviewState {
   for (const table of ["signoffs", "sign_offs"]) {
     const sc = columns(db, table);
     if (!sc.has("run_id")) continue;
-    const row = db.prepare(`SELECT * FROM ${table} WHERE run_id = ? ORDER BY rowid DESC LIMIT 1`).get(runId) as Record<string, unknown> | undefined;
+    const bySet = setId !== undefined && sc.has("set_id");
+    const row = db.prepare(`SELECT * FROM ${table} WHERE run_id = ?${bySet ? " AND set_id = ?" : ""} ORDER BY ${sc.has("id") ? "id" : "rowid"} DESC LIMIT 1`)
+      .get(...(bySet ? [runId, setId] : [runId])) as Record<string, unknown> | undefined;
     if (row) {
       const by = row.reviewer ?? row.by ?? row.signed_by ?? "";
       const at = row.created_at ?? row.at ?? row.signed_at ?? "";

@@ -6,6 +6,7 @@ import { loadTaxonomy, type Taxonomy } from "../taxonomy/load.js";
 import { loadDatasets } from "../dataset/load.js";
 import { loadScoringConfig } from "../scoring/config.js";
 import { loadJudgeTemplates } from "../judge/prompt.js";
+import { juryDescription, juryMembers } from "../judge/jury.js";
 import { openDatabase } from "../store/db.js";
 import { RunStore } from "../store/runStore.js";
 import { planCases, type PlanFilters } from "./plan.js";
@@ -18,7 +19,6 @@ import { formatIssue, UserError } from "../util/errors.js";
 import { hashOf } from "../util/hash.js";
 import type { LimitsConfig, Price } from "../config/schema.js";
 import { DEFAULT_RETRY, Endpoint, LimitedAdapter, type EndpointStats } from "./limiter.js";
-import { CachedAdapter, ResponseCache } from "./cache.js";
 import { TOOL_VERSION } from "../util/version.js";
 
 export interface EvaluateOptions {
@@ -26,6 +26,8 @@ export interface EvaluateOptions {
   filters: PlanFilters;
   candidate: Adapter;
   judge: Adapter;
+  /** Several judges (a jury, aggregated by the scoring stage); when given, they replace `judge`. */
+  judges?: Adapter[];
   dbPath: string;
   reportDir: string;
   concurrency: number;
@@ -80,6 +82,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const config = {
     candidate: o.candidate.describe(),
     judge: o.judge.describe(),
+    ...(o.judges && o.judges.length > 1 ? { judges: o.judges.map((j) => j.describe()) } : {}),
     filters: o.filters,
     repeats,
     concurrency: o.concurrency,
@@ -88,7 +91,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     prices: o.prices ?? null,
   };
   // What changes the answers: resuming with anything else would mix two evaluations in one run.
-  const configHash = hashOf({ candidate: config.candidate, judge: config.judge, filters: config.filters, repeats });
+  const configHash = hashOf({ candidate: config.candidate, judge: config.judge, ...("judges" in config ? { judges: config.judges } : {}), filters: config.filters, repeats });
   const db = openDatabase(o.dbPath);
   try {
     const store = new RunStore(db);
@@ -115,22 +118,19 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
       new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm, maxAttempts: l?.maxAttempts ?? DEFAULT_RETRY.maxAttempts });
     const candEndpoint = endpoint("candidate", o.candidateLimits, o.concurrency);
     const judgeEndpoint = endpoint("judge", o.judgeLimits, o.concurrency);
-    const cache = new ResponseCache(db);
-    // Cache outside the limiter: a cached answer spends no request or token budget.
-    const wrap = (a: Adapter, e: Endpoint, role: "candidate" | "judge") => {
-      const limited = new LimitedAdapter(a, e);
-      return o.cache === false || a.kind === "mock" ? limited : new CachedAdapter(limited, cache, role);
-    };
-    const candidate = wrap(o.candidate, candEndpoint, "candidate");
-    const judge = wrap(o.judge, judgeEndpoint, "judge");
+    // The cache is looked up before an endpoint is used, so a cached answer spends no request or token budget.
+    const candidate = new LimitedAdapter(o.candidate, candEndpoint);
+    const judge = new LimitedAdapter(o.judge, judgeEndpoint);
     const started = Date.now();
     const stopRequested = () => (o.stopRequested?.() ?? false) || (o.deadlineMs !== undefined && Date.now() - started > o.deadlineMs);
-    const setId = store.ensureJudgmentSet(runId, "default", JSON.stringify([{ name: judgeName, ...o.judge.describe() }]), templates.version, templates.hash);
+    const members = juryMembers(o.judges?.length ? o.judges : [o.judge]);
+    const jury = members.map((m) => ({ name: m.name, adapter: new LimitedAdapter(m.adapter, judgeEndpoint) }));
+    const setId = store.ensureJudgmentSet(runId, "default", JSON.stringify(juryDescription(members, scoring.judge.mode)), templates.version, templates.hash);
 
     let exec: ExecuteResult;
     try {
       exec = await executeRun({
-        store, runId, setId, cases, candidate, judge, judgeName, templates, tax, scoring, repeats, retryErrors: o.retryErrors,
+        store, runId, setId, cases, candidate, judge, judgeName, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
         // Units in flight: enough to keep both endpoints busy; each endpoint enforces its own limit.
         concurrency: Math.max(candEndpoint.stats.concurrency, judgeEndpoint.stats.concurrency),
         progress: new Progress(process.stderr, o.quiet), stopRequested,

@@ -152,6 +152,6 @@ export class LimitedAdapter implements Adapter {
       estimateTokens(req.messages),
       (reply) => (reply.usage ? reply.usage.promptTokens + reply.usage.completionTokens : null),
     );
-    return r.value;
+    return { ...r.value, attempts: r.attempts };
   }
 }

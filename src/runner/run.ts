@@ -6,12 +6,13 @@ import type { LoadedCase } from "../dataset/load.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
 import type { JudgeTemplates } from "../judge/prompt.js";
-import { judgeUnit } from "../judge/judgeUnit.js";
+import { Jury, type JuryMember } from "../judge/jury.js";
 import { needsJudge } from "../scoring/caseScore.js";
 import { RunStore, unitKey, type ResponseRow } from "../store/runStore.js";
 import { unitMessages, unitsOf, type Unit } from "./prompt.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { errorMessage } from "../util/errors.js";
+import { cacheKey } from "./cache.js";
 
 export interface ExecuteOptions {
   store: RunStore;
@@ -21,12 +22,16 @@ export interface ExecuteOptions {
   candidate: Adapter;
   judge: Adapter;
   judgeName: string;
+  /** Several judges (a jury); when absent, `judge` alone under `judgeName`. */
+  jury?: JuryMember[];
   templates: JudgeTemplates;
   tax: Taxonomy;
   scoring: ScoringConfig;
   concurrency: number;
   repeats?: number;
   progress?: Progress;
+  /** Answer from earlier identical requests stored in this database (default true). */
+  cache?: boolean;
   /** Retry units whose stored answer is an error (otherwise a resumed run leaves them as they are). */
   retryErrors?: boolean;
   /** Checked between units: set when the user presses Ctrl-C, so in-flight work finishes and nothing new starts. */
@@ -50,11 +55,10 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const repeats = o.repeats ?? 1;
   const units: { u: Unit; lc: LoadedCase }[] = o.cases.flatMap((lc) => unitsOf(lc.case, repeats).map((u) => ({ u, lc })));
   const answered = o.store.answeredUnits(o.runId, !o.retryErrors);
-  const judged = o.store.judgedResponses(o.setId, o.judgeName);
   const res: ExecuteResult = { units: units.length, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
   const state: ProgressState = { done: 0, total: units.length, errors: 0, judgeFailures: 0 };
   const limit = pLimit(o.concurrency);
-  const judgeCtx = { store: o.store, setId: o.setId, judge: o.judge, judgeName: o.judgeName, templates: o.templates, tax: o.tax, scoring: o.scoring };
+  const jury = new Jury(o.store, o.setId, o.jury ?? [{ adapter: o.judge, name: o.judgeName }], { templates: o.templates, tax: o.tax, scoring: o.scoring });
 
   const processUnit = async ({ u, lc }: { u: Unit; lc: LoadedCase }) => {
     if (o.stopRequested?.()) {
@@ -64,25 +68,32 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     const messages = unitMessages(u);
     let resp: ResponseRow | undefined = answered.get(unitKey(u.case.id, u.variant, u.repeat));
     if (!resp) {
-      res.candidateCalls++;
       let row: Omit<ResponseRow, "id" | "created_at">;
-      try {
-        const r = await o.candidate.complete({ messages, case: u.case, cacheExtra: { case: lc.contentHash, variant: u.variant, repeat: u.repeat } });
-        row = {
-          run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "ok", messages_json: JSON.stringify(messages),
-          answer: r.answer, reasoning: r.reasoning, raw_json: JSON.stringify(r.raw), model: r.model,
-          prompt_tokens: r.usage?.promptTokens ?? null, completion_tokens: r.usage?.completionTokens ?? null, latency_ms: r.latencyMs, error: null,
-          cached: r.cached ? 1 : 0, attempts: 1,
-        };
-        if (r.cached) res.cacheHits++;
-      } catch (err) {
-        res.candidateErrors++;
-        state.errors++;
-        row = {
-          run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "error", messages_json: JSON.stringify(messages),
-          answer: null, reasoning: null, raw_json: null, model: null, prompt_tokens: null, completion_tokens: null, latency_ms: null, error: errorMessage(err),
-          cached: 0, attempts: (err as { attempts?: number }).attempts ?? 1,
-        };
+      const req = { messages, case: u.case, cacheExtra: { case: lc.contentHash, variant: u.variant, repeat: u.repeat } };
+      const key = o.cache === false || o.candidate.kind === "mock" ? null : cacheKey(o.candidate, req);
+      const hit = key ? o.store.findCachedResponse(key) : undefined;
+      if (hit) {
+        res.cacheHits++;
+        row = { ...hit, run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, cached: 1, attempts: 0, latency_ms: 0 };
+      } else {
+        res.candidateCalls++;
+        try {
+          const r = await o.candidate.complete(req);
+          row = {
+            run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "ok", messages_json: JSON.stringify(messages),
+            answer: r.answer, reasoning: r.reasoning, raw_json: JSON.stringify(r.raw), model: r.model,
+            prompt_tokens: r.usage?.promptTokens ?? null, completion_tokens: r.usage?.completionTokens ?? null, latency_ms: r.latencyMs, error: null,
+            cached: 0, attempts: r.attempts ?? 1, cache_key: key,
+          };
+        } catch (err) {
+          res.candidateErrors++;
+          state.errors++;
+          row = {
+            run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "error", messages_json: JSON.stringify(messages),
+            answer: null, reasoning: null, raw_json: null, model: null, prompt_tokens: null, completion_tokens: null, latency_ms: null, error: errorMessage(err),
+            cached: 0, attempts: (err as { attempts?: number }).attempts ?? 1, cache_key: null,
+          };
+        }
       }
       const id = o.store.saveResponse(row);
       resp = { ...row, id, created_at: "" };
@@ -90,13 +101,11 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
       res.skipped++;
     }
 
-    if (resp.status === "ok" && needsJudge(u.format) && !judged.has(resp.id)) {
-      res.judgeCalls++;
-      const out = await judgeUnit(judgeCtx, u, messages, resp.id, resp.answer ?? "", resp.reasoning);
-      if (out.status === "failed") {
-        res.judgeFailures++;
-        state.judgeFailures++;
-      }
+    if (resp.status === "ok" && needsJudge(u.format) && jury.hasPending(resp.id)) {
+      const out = await jury.judge(u, messages, resp.id, resp.answer ?? "", resp.reasoning);
+      res.judgeCalls += out.calls;
+      res.judgeFailures += out.failures;
+      state.judgeFailures += out.failures;
     }
     state.done++;
     o.progress?.update(state);

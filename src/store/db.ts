@@ -45,3 +45,13 @@ function migrate(db: DB, file: string): void {
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+/** Preparing a statement costs more than running it: prepare each SQL text once per connection user. */
+export function statementCache(db: DB): (sql: string) => Database.Statement {
+  const statements = new Map<string, Database.Statement>();
+  return (sql) => {
+    let st = statements.get(sql);
+    if (!st) statements.set(sql, (st = db.prepare(sql)));
+    return st;
+  };
+}

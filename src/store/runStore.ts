@@ -1,5 +1,7 @@
 // Reads and writes one database's runs. Every write that belongs together is one transaction.
 import type { DB } from "./db.js";
+import { statementCache } from "./db.js";
+import type { Statement } from "better-sqlite3";
 import { nowIso } from "./db.js";
 import type { LoadedCase } from "../dataset/load.js";
 import type { Case } from "../dataset/schema.js";
@@ -54,6 +56,8 @@ export interface ResponseRow {
   /** 1 when the answer came from the response cache. */
   cached: number;
   attempts: number;
+  /** Hash of everything that changes the answer; null when caching is off. */
+  cache_key: string | null;
 }
 
 export interface JudgmentRow {
@@ -77,6 +81,8 @@ export interface JudgmentRow {
   completion_tokens: number | null;
   latency_ms: number | null;
   created_at: string;
+  cache_key: string | null;
+  cached: number;
 }
 
 export interface ScoreRow {
@@ -117,44 +123,47 @@ export interface JudgmentSetRow {
 
 export type NewRun = Omit<RunRow, "created_at" | "updated_at" | "finished_at" | "status">;
 export type NewResponse = Omit<ResponseRow, "id" | "created_at">;
-export type NewJudgment = Omit<JudgmentRow, "id" | "created_at">;
+export type NewJudgment = Omit<JudgmentRow, "id" | "created_at" | "cache_key" | "cached"> & { cache_key?: string | null; cached?: number };
 
 export function unitKey(caseId: string, variant: string, repeat: number): string {
   return `${caseId}\u0000${variant}\u0000${repeat}`;
 }
 
 export class RunStore {
-  constructor(readonly db: DB) {}
+  private readonly stmt: (sql: string) => Statement;
+  constructor(readonly db: DB) {
+    this.stmt = statementCache(db);
+  }
 
   createRun(run: NewRun): void {
     const now = nowIso();
-    this.db.prepare(
+    this.stmt(
       `INSERT INTO runs (id, created_at, updated_at, status, profile, config_json, config_hash, tool_version, taxonomy_version, taxonomy_hash, datasets_json, scoring_hash)
        VALUES (@id, @now, @now, 'running', @profile, @config_json, @config_hash, @tool_version, @taxonomy_version, @taxonomy_hash, @datasets_json, @scoring_hash)`,
     ).run({ ...run, now });
   }
 
   getRun(id: string): RunRow | undefined {
-    return this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+    return this.stmt("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
   }
 
   latestRun(): RunRow | undefined {
-    return this.db.prepare("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").get() as RunRow | undefined;
+    return this.stmt("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").get() as RunRow | undefined;
   }
 
   listRuns(): RunRow[] {
-    return this.db.prepare("SELECT * FROM runs ORDER BY created_at").all() as RunRow[];
+    return this.stmt("SELECT * FROM runs ORDER BY created_at").all() as RunRow[];
   }
 
   setRunStatus(id: string, status: RunStatus): void {
     const now = nowIso();
-    this.db.prepare("UPDATE runs SET status = ?, updated_at = ?, finished_at = CASE WHEN ? IN ('completed','failed') THEN ? ELSE finished_at END WHERE id = ?")
+    this.stmt("UPDATE runs SET status = ?, updated_at = ?, finished_at = CASE WHEN ? IN ('completed','failed') THEN ? ELSE finished_at END WHERE id = ?")
       .run(status, now, status, now, id);
   }
 
   /** Records the planned cases; a resumed run re-inserts the same ones harmlessly. */
   addCases(runId: string, cases: LoadedCase[]): void {
-    const ins = this.db.prepare(
+    const ins = this.stmt(
       `INSERT OR IGNORE INTO run_cases (run_id, case_id, task, dimension, format, specialty, difficulty, content_hash, case_json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -167,7 +176,7 @@ export class RunStore {
   }
 
   listCases(runId: string): CaseRow[] {
-    return this.db.prepare("SELECT * FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseRow[];
+    return this.stmt("SELECT * FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseRow[];
   }
 
   static parseCase(row: CaseRow): Case {
@@ -176,86 +185,96 @@ export class RunStore {
 
   /** Units already answered (and, unless errors are to be retried, those that failed): a resumed run skips them. */
   answeredUnits(runId: string, includeErrors = false): Map<string, ResponseRow> {
-    const rows = this.db.prepare(`SELECT * FROM responses WHERE run_id = ? ${includeErrors ? "" : "AND status = 'ok'"}`).all(runId) as ResponseRow[];
+    const rows = this.stmt(`SELECT * FROM responses WHERE run_id = ? ${includeErrors ? "" : "AND status = 'ok'"}`).all(runId) as ResponseRow[];
     return new Map(rows.map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
   }
 
   /** Inserts a response, or replaces an earlier error for the same unit. Returns the row id. */
   saveResponse(r: NewResponse): number {
-    const row = this.db.prepare(
-      `INSERT INTO responses (run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, raw_json, model, prompt_tokens, completion_tokens, latency_ms, error, created_at, cached, attempts)
-       VALUES (@run_id, @case_id, @variant, @repeat, @status, @messages_json, @answer, @reasoning, @raw_json, @model, @prompt_tokens, @completion_tokens, @latency_ms, @error, @created_at, @cached, @attempts)
+    const row = this.stmt(
+      `INSERT INTO responses (run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, raw_json, model, prompt_tokens, completion_tokens, latency_ms, error, created_at, cached, attempts, cache_key)
+       VALUES (@run_id, @case_id, @variant, @repeat, @status, @messages_json, @answer, @reasoning, @raw_json, @model, @prompt_tokens, @completion_tokens, @latency_ms, @error, @created_at, @cached, @attempts, @cache_key)
        ON CONFLICT (run_id, case_id, variant, repeat) DO UPDATE SET
          status = excluded.status, messages_json = excluded.messages_json, answer = excluded.answer, reasoning = excluded.reasoning,
          raw_json = excluded.raw_json, model = excluded.model, prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
-         latency_ms = excluded.latency_ms, error = excluded.error, created_at = excluded.created_at, cached = excluded.cached, attempts = excluded.attempts
+         latency_ms = excluded.latency_ms, error = excluded.error, created_at = excluded.created_at, cached = excluded.cached, attempts = excluded.attempts, cache_key = excluded.cache_key
        WHERE responses.status = 'error'
        RETURNING id`,
     ).get({ ...r, created_at: nowIso() }) as { id: number } | undefined;
     if (row) return row.id;
     // The unit already had a successful answer (a concurrent writer won): keep that one.
-    const existing = this.db.prepare("SELECT id FROM responses WHERE run_id = ? AND case_id = ? AND variant = ? AND repeat = ?")
+    const existing = this.stmt("SELECT id FROM responses WHERE run_id = ? AND case_id = ? AND variant = ? AND repeat = ?")
       .get(r.run_id, r.case_id, r.variant, r.repeat) as { id: number };
     return existing.id;
   }
 
+  /** A successful answer to an identical request, from any run in this database. */
+  findCachedResponse(key: string): ResponseRow | undefined {
+    return this.stmt("SELECT * FROM responses WHERE cache_key = ? AND status = 'ok' LIMIT 1").get(key) as ResponseRow | undefined;
+  }
+
+  /** A successful judgment of an identical request, from any run in this database. */
+  findCachedJudgment(key: string): JudgmentRow | undefined {
+    return this.stmt("SELECT * FROM judgments WHERE cache_key = ? AND status = 'ok' LIMIT 1").get(key) as JudgmentRow | undefined;
+  }
+
   listResponses(runId: string): ResponseRow[] {
-    return this.db.prepare("SELECT * FROM responses WHERE run_id = ? ORDER BY case_id, variant, repeat").all(runId) as ResponseRow[];
+    return this.stmt("SELECT * FROM responses WHERE run_id = ? ORDER BY case_id, variant, repeat").all(runId) as ResponseRow[];
   }
 
   ensureJudgmentSet(runId: string, label: string, judgesJson: string, promptVersion: string, promptHash: string): number {
-    const existing = this.db.prepare("SELECT id FROM judgment_sets WHERE run_id = ? AND label = ?").get(runId, label) as { id: number } | undefined;
+    const existing = this.stmt("SELECT id FROM judgment_sets WHERE run_id = ? AND label = ?").get(runId, label) as { id: number } | undefined;
     if (existing) return existing.id;
-    const res = this.db.prepare("INSERT INTO judgment_sets (run_id, label, judges_json, prompt_version, prompt_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+    const res = this.stmt("INSERT INTO judgment_sets (run_id, label, judges_json, prompt_version, prompt_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
       .run(runId, label, judgesJson, promptVersion, promptHash, nowIso());
     return Number(res.lastInsertRowid);
   }
 
   listJudgmentSets(runId: string): JudgmentSetRow[] {
-    return this.db.prepare("SELECT * FROM judgment_sets WHERE run_id = ? ORDER BY id").all(runId) as JudgmentSetRow[];
+    return this.stmt("SELECT * FROM judgment_sets WHERE run_id = ? ORDER BY id").all(runId) as JudgmentSetRow[];
   }
 
   /** Response ids that already have a judgment from this judge in the set. */
   judgedResponses(setId: number, judge: string): Set<number> {
-    const rows = this.db.prepare("SELECT response_id FROM judgments WHERE set_id = ? AND judge = ?").all(setId, judge) as { response_id: number }[];
+    const rows = this.stmt("SELECT response_id FROM judgments WHERE set_id = ? AND judge = ?").all(setId, judge) as { response_id: number }[];
     return new Set(rows.map((r) => r.response_id));
   }
 
   saveJudgment(j: NewJudgment): void {
-    this.db.prepare(
+    this.stmt(
       `INSERT OR REPLACE INTO judgments (set_id, response_id, judge, status, result, reasoning, approach, safety, verdict_json, raw_json, attempts, error,
-         prompt_hash, temperature, seed, prompt_tokens, completion_tokens, latency_ms, created_at)
+         prompt_hash, temperature, seed, prompt_tokens, completion_tokens, latency_ms, created_at, cache_key, cached)
        VALUES (@set_id, @response_id, @judge, @status, @result, @reasoning, @approach, @safety, @verdict_json, @raw_json, @attempts, @error,
-         @prompt_hash, @temperature, @seed, @prompt_tokens, @completion_tokens, @latency_ms, @created_at)`,
-    ).run({ ...j, created_at: nowIso() });
+         @prompt_hash, @temperature, @seed, @prompt_tokens, @completion_tokens, @latency_ms, @created_at, @cache_key, @cached)`,
+    ).run({ cache_key: null, cached: 0, ...j, created_at: nowIso() });
   }
 
   listJudgments(setId: number): JudgmentRow[] {
-    return this.db.prepare("SELECT * FROM judgments WHERE set_id = ? ORDER BY response_id, judge").all(setId) as JudgmentRow[];
+    return this.stmt("SELECT * FROM judgments WHERE set_id = ? ORDER BY response_id, judge").all(setId) as JudgmentRow[];
   }
 
   /** Scores and flags are derived: replace the whole set's in one transaction. */
   replaceScores(runId: string, setId: number, scores: ScoreRow[], flags: FlagRow[]): void {
-    const insScore = this.db.prepare(
+    const insScore = this.stmt(
       `INSERT INTO scores (set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety, detail_json)
        VALUES (@set_id, @run_id, @case_id, @repeat, @status, @score, @objective, @rubric, @result, @reasoning, @approach, @safety, @detail_json)`,
     );
-    const insFlag = this.db.prepare(
+    const insFlag = this.stmt(
       `INSERT OR IGNORE INTO flags (run_id, set_id, case_id, repeat, variant, kind, reason) VALUES (@run_id, @set_id, @case_id, @repeat, @variant, @kind, @reason)`,
     );
     this.db.transaction(() => {
-      this.db.prepare("DELETE FROM scores WHERE set_id = ?").run(setId);
-      this.db.prepare("DELETE FROM flags WHERE run_id = ? AND set_id = ?").run(runId, setId);
+      this.stmt("DELETE FROM scores WHERE set_id = ?").run(setId);
+      this.stmt("DELETE FROM flags WHERE run_id = ? AND set_id = ?").run(runId, setId);
       for (const s of scores) insScore.run(s);
       for (const f of flags) insFlag.run(f);
     })();
   }
 
   listScores(setId: number): ScoreRow[] {
-    return this.db.prepare("SELECT * FROM scores WHERE set_id = ? ORDER BY case_id, repeat").all(setId) as ScoreRow[];
+    return this.stmt("SELECT * FROM scores WHERE set_id = ? ORDER BY case_id, repeat").all(setId) as ScoreRow[];
   }
 
   listFlags(runId: string, setId: number): FlagRow[] {
-    return this.db.prepare("SELECT * FROM flags WHERE run_id = ? AND set_id = ? ORDER BY case_id, kind").all(runId, setId) as FlagRow[];
+    return this.stmt("SELECT * FROM flags WHERE run_id = ? AND set_id = ? ORDER BY case_id, kind").all(runId, setId) as FlagRow[];
   }
 }

@@ -7,6 +7,7 @@ import { evaluate, type EvaluateResult } from "../../runner/evaluate.js";
 import { renderTerminalSummary } from "../../report/terminal.js";
 import { projectPath } from "../../util/paths.js";
 import { floatArg, intArg, listArg } from "../parse.js";
+import { collectJudges, resolveJudgeConfigs, warnSameFamily } from "../../judge/juryConfig.js";
 import { printJson, table } from "../output.js";
 import { loadTaxonomy } from "../../taxonomy/load.js";
 import { loadDatasets } from "../../dataset/load.js";
@@ -32,7 +33,7 @@ interface RunFlags {
   temperature?: number;
   maxTokens?: number;
   systemPrompt?: string;
-  judge?: string;
+  judge?: string[];
   judgeBaseUrl?: string;
   judgeApiKeyEnv?: string;
   concurrency?: number;
@@ -127,7 +128,7 @@ export function runCommand(): Command {
     .option("--temperature <t>", "candidate sampling temperature", floatArg(0, 2))
     .option("--max-tokens <n>", "candidate max tokens", intArg(1, 1_000_000))
     .option("--system-prompt <text>", "system prompt sent before every case")
-    .option("--judge <spec>", "the judge model: openai:MODEL (or mock for plumbing checks)")
+    .option("--judge <spec>", "the judge model: openai:MODEL (or mock for plumbing checks); repeat or comma-separate for a jury", collectJudges)
     .option("--judge-base-url <url>", "judge endpoint (OpenAI-compatible)")
     .option("--judge-api-key-env <name>", "environment variable holding the judge's API key (default OPENAI_API_KEY)")
     .option("--concurrency <n>", "calls in flight at once", intArg(1, 1024))
@@ -164,8 +165,8 @@ Examples:
       const scoring = loadScoringConfig();
       const timeoutMs = f.timeout !== undefined ? Math.round(f.timeout * 1000) : undefined;
       const candidateCfg = resolveAdapter("candidate", f.candidate, file.candidate, { ...f, timeoutMs });
-      const judgeCfg = resolveAdapter("judge", f.judge, file.judge, { baseUrl: f.judgeBaseUrl, apiKeyEnv: f.judgeApiKeyEnv, timeoutMs },
-        { temperature: scoring.judge.temperature, seed: scoring.judge.seed });
+      const judgeCfgs = resolveJudgeConfigs(f.judge, file.judge, { baseUrl: f.judgeBaseUrl, apiKeyEnv: f.judgeApiKeyEnv, timeoutMs }, scoring);
+      const judgeCfg = judgeCfgs[0]!;
       const datasets = f.datasets ?? file.datasets ?? [projectPath("datasets", "cases")];
       const filters = { profile: f.profile ?? file.profile ?? "general-llm", tasks: f.tasks, dimensions: f.dimension, specialty: f.specialty };
       const repeats = f.repeats ?? file.repeats ?? 1;
@@ -174,11 +175,13 @@ Examples:
         return;
       }
       const candidate = createAdapter(candidateCfg);
-      const judge = createAdapter(judgeCfg);
+      const judges = judgeCfgs.map(createAdapter);
+      const judge = judges[0]!;
+      warnSameFamily(candidate, judges);
       const interrupt = installInterruptHandler();
       try {
         const r = await evaluate({
-          datasets, filters, candidate, judge, repeats,
+          datasets, filters, candidate, judge, judges, repeats,
           dbPath: f.db ?? file.db ?? DEFAULT_DB,
           reportDir: f.out ?? DEFAULT_REPORT_DIR,
           concurrency: f.concurrency ?? file.concurrency ?? 8,

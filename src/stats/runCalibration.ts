@@ -1,0 +1,106 @@
+// Calibration of a stored judgment set: pairs the set's (jury-aggregated) case scores with expert labels,
+// measures length bias, and stores the result in the calibrations table.
+import type { RunStore } from "../store/runStore.js";
+import { nowIso } from "../store/db.js";
+import { bootstrapInterval, pearson, spearman, type Interval } from "./agreement.js";
+import { computeCalibration, type Calibration, type CalibrationPair, type Labels, type Safety } from "./calibration.js";
+import type { ExpertLabel } from "./expertLabels.js";
+import { rubricWithIds } from "../scoring/rubric.js";
+import { RunStore as Store } from "../store/runStore.js";
+import { UserError, formatIssue, type InputIssue } from "../util/errors.js";
+
+export interface LengthBias {
+  /** Scored case repeats behind the figures. */
+  n: number;
+  /** Spearman ρ between the final answer's length in characters and the case score, with a bootstrap interval. */
+  spearman: Interval;
+  pearson: number | null;
+}
+
+/** The judge's labels of one case (repeat) in a set: axes back on 0–10, safety, rubric verdicts where single-answer. */
+function judgeLabels(detailJson: string, row: { result: number | null; reasoning: number | null; approach: number | null; safety: string | null }): Labels {
+  const detail = JSON.parse(detailJson) as { unit?: { rubricVerdicts?: Record<string, boolean> } };
+  const ten = (x: number | null) => (x === null ? null : x * 10);
+  return {
+    result: ten(row.result), reasoning: ten(row.reasoning), approach: ten(row.approach),
+    safety: (row.safety as Safety | null) ?? null,
+    ...(detail.unit?.rubricVerdicts ? { rubric: detail.unit.rubricVerdicts } : {}),
+  };
+}
+
+/**
+ * (judge, expert) pairs for the labels of a run. Labels naming a case or rubric item the run does not have are
+ * errors (file:line); cases the judge left unscored are skipped and counted.
+ */
+export function pairsFromLabels(store: RunStore, runId: string, setId: number, labels: ExpertLabel[], file: string): { pairs: CalibrationPair[]; skipped: { caseId: string; repeat: number; why: string }[] } {
+  const cases = new Map(store.listCases(runId).map((c) => [c.case_id, c]));
+  const scores = new Map(store.listScores(setId).map((s) => [`${s.case_id}\u0000${s.repeat}`, s]));
+  const issues: InputIssue[] = [];
+  const pairs: CalibrationPair[] = [];
+  const skipped: { caseId: string; repeat: number; why: string }[] = [];
+  for (const l of labels) {
+    const row = cases.get(l.caseId);
+    if (!row) {
+      issues.push({ file, line: l.line, field: "case_id", message: `"${l.caseId}" is not a case of run ${runId}`, severity: "error" });
+      continue;
+    }
+    if (l.rubric) {
+      const ids = new Set(rubricWithIds(Store.parseCase(row).reference.rubric).map((r) => r.id));
+      const unknown = Object.keys(l.rubric).filter((id) => !ids.has(id));
+      if (unknown.length) {
+        issues.push({ file, line: l.line, field: "rubric", message: `unknown item id(s) ${unknown.join(", ")} for case ${l.caseId} (its items: ${[...ids].join(", ") || "none"})`, severity: "error" });
+        continue;
+      }
+    }
+    const s = scores.get(`${l.caseId}\u0000${l.repeat}`);
+    if (!s || s.status !== "scored") {
+      skipped.push({ caseId: l.caseId, repeat: l.repeat, why: s ? "the judge set left it unscored" : `no score for repeat ${l.repeat}` });
+      continue;
+    }
+    pairs.push({ caseId: l.caseId, dimension: row.dimension, judge: judgeLabels(s.detail_json, s), expert: l });
+  }
+  if (issues.length) throw new UserError(`${file}: ${issues.length} label(s) do not fit run ${runId}; nothing was used:\n${issues.slice(0, 30).map(formatIssue).join("\n")}`);
+  return { pairs, skipped };
+}
+
+/** Correlation between answer length and case score in one set (a judge that rewards verbosity shows ρ > 0). */
+export function runLengthBias(store: RunStore, runId: string, setId: number, boot: { iterations: number; seed: number }): LengthBias {
+  const length = new Map<string, number>();
+  for (const r of store.listResponses(runId)) {
+    if (r.status !== "ok") continue;
+    const k = `${r.case_id}\u0000${r.repeat}`;
+    length.set(k, (length.get(k) ?? 0) + [...(r.answer ?? "")].length);
+  }
+  const pts = store.listScores(setId).filter((s) => s.score !== null && length.has(`${s.case_id}\u0000${s.repeat}`))
+    .map((s) => ({ len: length.get(`${s.case_id}\u0000${s.repeat}`)!, score: s.score! }));
+  const len = pts.map((p) => p.len);
+  const sc = pts.map((p) => p.score);
+  return {
+    n: pts.length,
+    spearman: bootstrapInterval(pts.length, (idx) => spearman(idx.map((i) => len[i]!), idx.map((i) => sc[i]!)), boot),
+    pearson: pearson(len, sc),
+  };
+}
+
+export interface StoredCalibration {
+  id: number;
+  runId: string;
+  setId: number;
+  source: string;
+  pairs: number;
+  createdAt: string;
+}
+
+export function saveCalibration(store: RunStore, row: { runId: string; setId: number; source: string; sourceHash: string; calibration: Calibration; lengthBias: LengthBias; skipped: unknown[] }): number {
+  const res = store.db.prepare(
+    "INSERT INTO calibrations (run_id, set_id, source, source_hash, pairs, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  ).run(row.runId, row.setId, row.source, row.sourceHash, row.calibration.overall.cases,
+    JSON.stringify({ calibration: row.calibration, lengthBias: row.lengthBias, skipped: row.skipped }), nowIso());
+  return Number(res.lastInsertRowid);
+}
+
+export function listCalibrations(store: RunStore, runId: string): StoredCalibration[] {
+  return (store.db.prepare("SELECT id, run_id, set_id, source, pairs, created_at FROM calibrations WHERE run_id = ? ORDER BY id").all(runId) as
+    { id: number; run_id: string; set_id: number; source: string; pairs: number; created_at: string }[])
+    .map((r) => ({ id: r.id, runId: r.run_id, setId: r.set_id, source: r.source, pairs: r.pairs, createdAt: r.created_at }));
+}
