@@ -8,6 +8,7 @@ import { tasksCommand } from "./commands/tasks.js";
 import { datasetsCommand } from "./commands/datasets.js";
 import { runCommand } from "./commands/run.js";
 import { cacheCommand } from "./commands/cache.js";
+import { mergeCommand } from "./commands/merge.js";
 import { demoCommand } from "./commands/demo.js";
 import { reportCommand, runsCommand } from "./commands/report.js";
 import { compareCommand } from "./commands/compare.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(datasetsCommand());
   program.addCommand(runCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(mergeCommand());
   program.addCommand(demoCommand());
   program.addCommand(reportCommand());
   program.addCommand(runsCommand());

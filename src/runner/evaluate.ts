@@ -60,6 +60,19 @@ export interface EvaluateResult {
   endpoints: { candidate: EndpointStats; judge: EndpointStats };
 }
 
+type HashedConfig = { candidate: unknown; judge: unknown; judges?: unknown; filters: PlanFilters; repeats: number };
+
+/** What changes the answers; the shard is part of it (a shard resumes as itself), see also planHash. */
+export function runConfigHash(config: HashedConfig): string {
+  return hashOf({ candidate: config.candidate, judge: config.judge, ...(config.judges !== undefined ? { judges: config.judges } : {}), filters: config.filters, repeats: config.repeats });
+}
+
+/** The same without the shard: every shard of one evaluation shares it, so merge can check they belong together. */
+export function planHash(config: HashedConfig): string {
+  const { shard: _shard, ...filters } = config.filters;
+  return runConfigHash({ ...config, filters });
+}
+
 export function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `r${t}-${Math.random().toString(36).slice(2, 6)}`;
@@ -91,7 +104,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     prices: o.prices ?? null,
   };
   // What changes the answers: resuming with anything else would mix two evaluations in one run.
-  const configHash = hashOf({ candidate: config.candidate, judge: config.judge, ...("judges" in config ? { judges: config.judges } : {}), filters: config.filters, repeats });
+  const configHash = runConfigHash(config);
   const db = openDatabase(o.dbPath);
   try {
     const store = new RunStore(db);

@@ -1,14 +1,30 @@
-// Chooses which cases a run covers: profile, then --tasks / --dimension / --specialty filters.
+// Chooses which cases a run covers: profile, then --tasks / --dimension / --specialty filters, then --shard.
 import type { LoadedCase } from "../dataset/load.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import { resolveProfile } from "../taxonomy/load.js";
 import { UserError } from "../util/errors.js";
+import { sha256 } from "../util/hash.js";
 
 export interface PlanFilters {
   profile: string;
   tasks?: string[];
   dimensions?: string[];
   specialty?: string;
+  /** Run only shard `index` of `count` (1-based): a deterministic split by case id, for several machines. */
+  shard?: { index: number; count: number };
+}
+
+/** Which shard (0-based) a case belongs to: stable across machines and dataset order. */
+export function shardOf(caseId: string, count: number): number {
+  return parseInt(sha256(caseId).slice(0, 8), 16) % count;
+}
+
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new UserError(`--shard "${text}": expected I/N with 1 ≤ I ≤ N, e.g. 2/3`);
+  return { index, count };
 }
 
 export function planCases(cases: LoadedCase[], tax: Taxonomy, f: PlanFilters): LoadedCase[] {
@@ -26,6 +42,7 @@ export function planCases(cases: LoadedCase[], tax: Taxonomy, f: PlanFilters): L
     if (f.tasks?.length && !f.tasks.includes(c.task)) return false;
     if (f.dimensions?.length && !f.dimensions.includes(dimension)) return false;
     if (f.specialty && c.provenance.specialty !== f.specialty) return false;
+    if (f.shard && shardOf(c.id, f.shard.count) !== f.shard.index - 1) return false;
     return true;
   });
 }

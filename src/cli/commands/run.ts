@@ -11,7 +11,7 @@ import { collectJudges, resolveJudgeConfigs, warnSameFamily } from "../../judge/
 import { printJson, table } from "../output.js";
 import { loadTaxonomy } from "../../taxonomy/load.js";
 import { loadDatasets } from "../../dataset/load.js";
-import { planCases, type PlanFilters } from "../../runner/plan.js";
+import { planCases, parseShard, type PlanFilters } from "../../runner/plan.js";
 import { planRun } from "../../runner/dryRun.js";
 import { loadJudgeTemplates } from "../../judge/prompt.js";
 import type { AdapterConfig, Price } from "../../config/schema.js";
@@ -54,6 +54,7 @@ interface RunFlags {
   repeats?: number;
   retryErrors?: boolean;
   dryRun?: boolean;
+  shard?: { index: number; count: number };
 }
 
 /** Ctrl-C once: finish in-flight calls and stop; twice: leave at once (the database is consistent either way). */
@@ -145,6 +146,7 @@ export function runCommand(): Command {
     .option("--no-cache", "do not answer from (or add to) the response cache")
     .option("--repeats <k>", "sample each case k times; reports mean and worst-of-k", intArg(1, 100))
     .option("--retry-errors", "with --resume: call again the units whose answer was an error")
+    .option("--shard <I/N>", "run only shard I of N (a deterministic split by case id); combine with `medeval merge`", parseShard)
     .option("--dry-run", "print the plan (cases, calls, estimated tokens and cost) and exit without calling anything")
     .option("--resume <runId>", "continue an interrupted run: finished answers and judgments are not repeated")
     .option("--json", "print the result as JSON")
@@ -168,7 +170,7 @@ Examples:
       const judgeCfgs = resolveJudgeConfigs(f.judge, file.judge, { baseUrl: f.judgeBaseUrl, apiKeyEnv: f.judgeApiKeyEnv, timeoutMs }, scoring);
       const judgeCfg = judgeCfgs[0]!;
       const datasets = f.datasets ?? file.datasets ?? [projectPath("datasets", "cases")];
-      const filters = { profile: f.profile ?? file.profile ?? "general-llm", tasks: f.tasks, dimensions: f.dimension, specialty: f.specialty };
+      const filters = { profile: f.profile ?? file.profile ?? "general-llm", tasks: f.tasks, dimensions: f.dimension, specialty: f.specialty, ...(f.shard ? { shard: f.shard } : {}) };
       const repeats = f.repeats ?? file.repeats ?? 1;
       if (f.dryRun) {
         await printDryRun(datasets, filters, repeats, candidateCfg, judgeCfg, file.prices, f.json);
