@@ -101,7 +101,7 @@ describe("report formats rendered from a real run database", () => {
       expect(row.task).toBe(CASE_TASK[n]);
       expect(row.review_state).toBe(row.flags ? "unreviewed" : "not-flagged");
     }
-    expect(rows.find((r) => r.case_id === "R-CE01-1")!.flags.split(";")).toContain("critical-safety");
+    expect(rows.find((r) => r.case_id === "R-CE01-1")!.flags!.split(";")).toContain("critical-safety");
     expect(rows.find((r) => r.case_id === "R-DA01-1")!.answer).toBe(`'${FORMULA_ANSWER}`);
     expect(text).not.toMatch(/(^|,)=HYPERLINK/m);
   });

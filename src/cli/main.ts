@@ -15,6 +15,7 @@ import { compareCommand } from "./commands/compare.js";
 import { gateCommand } from "./commands/gate.js";
 import { rejudgeCommand } from "./commands/rejudge.js";
 import { calibrateCommand } from "./commands/calibrate.js";
+import { reviewCommand, signoffCommand } from "./commands/review.js";
 
 export function buildProgram(): Command {
   const program = new Command("medeval")
@@ -33,6 +34,8 @@ export function buildProgram(): Command {
   program.addCommand(compareCommand());
   program.addCommand(gateCommand());
   program.addCommand(rejudgeCommand());
+  program.addCommand(reviewCommand());
+  program.addCommand(signoffCommand());
   program.addCommand(calibrateCommand());
   return program;
 }

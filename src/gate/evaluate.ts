@@ -4,7 +4,7 @@ import type { Comparison } from "../report/compare.js";
 import type { GatePolicy } from "./policy.js";
 import { fmtScore } from "../cli/output.js";
 
-export type CheckKind = "min-overall" | "min-dimension" | "min-task" | "critical-safety" | "regression" | "unreviewed-flags";
+export type CheckKind = "run-status" | "min-overall" | "min-dimension" | "min-task" | "critical-safety" | "regression" | "unreviewed-flags";
 
 export interface GateCheck {
   kind: CheckKind;
@@ -28,6 +28,9 @@ const pct = (x: number | null) => fmtScore(x);
 export function evaluateGate(r: InternalReport, p: GatePolicy, cmp: Comparison | null): GateResult {
   const checks: GateCheck[] = [];
   const add = (kind: CheckKind, subject: string, passed: boolean, message: string) => checks.push({ kind, subject, passed, message });
+
+  // An interrupted or failed run is missing answers: its averages cannot release anything.
+  add("run-status", "run", r.run.status === "completed", r.run.status === "completed" ? "run completed" : `run status is ${r.run.status}, not completed (resume it first)`);
 
   if (p.minOverall !== undefined) {
     const m = r.overall.mean;
@@ -83,12 +86,13 @@ export function evaluateGate(r: InternalReport, p: GatePolicy, cmp: Comparison |
         add("regression", id, false, `dimension ${id}: no case shared with baseline ${cmp.a.runId}, so the regression cannot be judged`);
         continue;
       }
-      const bad = d.hi < -max;
+      // hi < −max ≤ 0 implies the interval excludes zero; `significant` adds that there were cases to resample.
+      const bad = d.hi < -max && d.significant;
       add("regression", id, !bad, `dimension ${id} vs baseline: Δ ${signed(d.delta)} (95 % CI ${signed(d.lo)} … ${signed(d.hi)})${bad ? ` — whole interval below −${pct(max)}` : `, allowed drop ${pct(max)}`}`);
     }
     if (want.overall !== undefined && cmp.overall) {
       const o = cmp.overall;
-      const bad = o.hi < -want.overall;
+      const bad = o.hi < -want.overall && o.significant;
       add("regression", "overall", !bad, `overall vs baseline: Δ ${signed(o.delta)} (95 % CI ${signed(o.lo)} … ${signed(o.hi)})${bad ? ` — whole interval below −${pct(want.overall)}` : `, allowed drop ${pct(want.overall)}`}`);
     }
   }

@@ -48,7 +48,7 @@ export interface Delta {
   delta: number;
   lo: number;
   hi: number;
-  /** The 95 % paired interval excludes zero. */
+  /** The 95 % paired interval excludes zero (and some task behind it has ≥ 2 shared cases to resample). */
   significant: boolean;
 }
 
@@ -166,16 +166,19 @@ export function compareRuns(A: RunScores, B: RunScores, tax: Taxonomy, opts: { i
     }
     if (r.overall) overallSamples.push(r.overall.b - r.overall.a);
   }
-  const delta = (id: string, dimension: string, n: number, a: number, b: number, samples: number[]): Delta => {
+  // With one case per task there is nothing to resample: the interval collapses onto the delta and says nothing,
+  // so a change counts as significant only when some task behind it has two or more shared cases.
+  const delta = (id: string, dimension: string, n: number, a: number, b: number, samples: number[], resampleable: boolean): Delta => {
     const s = [...samples].sort((x, y) => x - y);
     const lo = percentile(s, 0.025);
     const hi = percentile(s, 0.975);
-    return { id, dimension, n, a, b, delta: b - a, lo, hi, significant: lo > 0 || hi < 0 };
+    return { id, dimension, n, a, b, delta: b - a, lo, hi, significant: resampleable && (lo > 0 || hi < 0) };
   };
-  const tasks = taskIds.map((t) => delta(t, dimOf.get(t)!, pairs.get(t)!.length, pointA.get(t)!, pointB.get(t)!, taskSamples.get(t)!));
+  const multi = (ts: string[]) => ts.some((t) => pairs.get(t)!.length >= 2);
+  const tasks = taskIds.map((t) => delta(t, dimOf.get(t)!, pairs.get(t)!.length, pointA.get(t)!, pointB.get(t)!, taskSamples.get(t)!, multi([t])));
   const dimensions = [...point.dims].map(([d, v]) =>
-    delta(d, d, tasks.filter((t) => t.dimension === d).reduce((a, t) => a + t.n, 0), v.a, v.b, dimSamples.get(d)!));
-  const overall = point.overall ? delta("overall", "", shared, point.overall.a, point.overall.b, overallSamples) : null;
+    delta(d, d, tasks.filter((t) => t.dimension === d).reduce((a, t) => a + t.n, 0), v.a, v.b, dimSamples.get(d)!, multi(taskIds.filter((t) => dimOf.get(t) === d))));
+  const overall = point.overall ? delta("overall", "", shared, point.overall.a, point.overall.b, overallSamples, multi(taskIds)) : null;
   flips.sort((x, y) => (x.direction === y.direction ? x.caseId.localeCompare(y.caseId) : x.direction === "pass→fail" ? -1 : 1));
   return {
     a: { runId: A.runId, set: A.set }, b: { runId: B.runId, set: B.set },

@@ -4,6 +4,7 @@ import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
 import { aggregate, type Aggregates } from "../scoring/aggregate.js";
 import { UserError } from "../util/errors.js";
+import { finalCaseScores, type ReviewBlock } from "../review/state.js";
 
 export interface TokenTotals {
   calls: number;
@@ -33,6 +34,8 @@ export interface RunSummary {
   worstOfK: Aggregates | null;
   /** From the configured price table; null where the model has no price. */
   cost: { candidate: number | null; judge: number | null; currency: string | null };
+  /** Expert review (src/review): queued, pending, reviewed and overridden items, sign-off. Scores above are final scores. */
+  review: ReviewBlock;
 }
 
 export function resolveRun(store: RunStore, runId: string | undefined): RunRow {
@@ -65,7 +68,9 @@ function priceTokens(config: Priced, cand: { p: number; c: number }, judge: { p:
 export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig): RunSummary {
   const db = store.db;
   const caseRows = store.listCases(run.id);
-  const scores = store.listScores(set.id);
+  // Final scores: an expert's where a final review exists, else the judge's (src/review/state.ts).
+  const final = finalCaseScores(store, run.id, set.id, { tax, scoring });
+  const scores = final.cases;
   // Repeats: a case's score is the mean over its scored repeats.
   const byCase = new Map<string, number[]>();
   for (const s of scores) {
@@ -121,5 +126,6 @@ export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, 
     repeats,
     worstOfK,
     cost: priceTokens(config, cand, judge),
+    review: final.review,
   };
 }

@@ -197,6 +197,7 @@ export function validateRows(
         if (entry && !items.some((i) => i.id === m[1])) bad("rubric", `${m[1]} is not a rubric item of ${caseId} (items: ${items.map((i) => i.id).join(", ") || "none"})`);
         else rubric[m[1]!] = YES.has(v);
       }
+      for (const i of items) rubric[i.id] ??= false;
       if (errors.length === before) values = { result: axes.result!, reasoning: axes.reasoning!, approach: axes.approach!, safety: safety!, rubric };
     } else if (decision) {
       for (const k of ["result", "reasoning", "approach", "safety", "rubric"] as const) {

@@ -17,6 +17,8 @@ import { buildSummary, type RunSummary } from "../report/summary.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { formatIssue, UserError } from "../util/errors.js";
 import { hashOf } from "../util/hash.js";
+import { isLoopback, scanCase } from "../dataset/pii.js";
+import type { LoadedCase } from "../dataset/load.js";
 import type { LimitsConfig, Price } from "../config/schema.js";
 import { DEFAULT_RETRY, Endpoint, LimitedAdapter, type EndpointStats } from "./limiter.js";
 import { TOOL_VERSION } from "../util/version.js";
@@ -43,6 +45,8 @@ export interface EvaluateOptions {
   /** Stop starting new work after this many milliseconds (the run is marked interrupted and can be resumed). */
   deadlineMs?: number;
   prices?: Record<string, Price>;
+  /** Send cases with personal identifiers to endpoints off this machine anyway. */
+  allowIdentifiers?: boolean;
   resumeRunId?: string;
   quiet?: boolean;
   stopRequested?: () => boolean;
@@ -73,6 +77,28 @@ export function planHash(config: HashedConfig): string {
   return runConfigHash({ ...config, filters });
 }
 
+/** Adapters whose endpoint is off this machine, by name (mock, exec and replay send nothing anywhere). */
+function remoteEndpoints(adapters: Adapter[]): string[] {
+  return adapters.filter((a) => {
+    const d = a.describe();
+    const url = (d.baseURL ?? d.url) as string | null | undefined;
+    return (a.kind === "openai" || a.kind === "http") && !isLoopback(url);
+  }).map((a) => a.name);
+}
+
+/**
+ * Before any case leaves the machine: refuse if its text holds personal identifiers. Cases tagged
+ * synthetic-identifiers (de-identification exercises with fictitious identifiers) are exempt.
+ */
+export function refuseIdentifiers(cases: LoadedCase[], adapters: Adapter[]): void {
+  const remote = remoteEndpoints(adapters);
+  if (!remote.length) return;
+  const findings = cases.filter((lc) => !lc.case.tags?.includes("synthetic-identifiers")).flatMap((lc) => scanCase(lc.case).map((f) => ({ ...f, where: `${lc.file}:${lc.line}` })));
+  if (!findings.length) return;
+  const lines = findings.slice(0, 30).map((f) => `  ${f.where}: ${f.caseId} ${f.field}: ${f.kind} ${f.masked}`);
+  throw new UserError(`personal identifiers found in ${new Set(findings.map((f) => f.caseId)).size} case(s) that would be sent to ${remote.join(", ")} (not on this machine):\n${lines.join("\n")}${findings.length > 30 ? `\n  … and ${findings.length - 30} more` : ""}\nRemove them, tag fictitious ones "synthetic-identifiers", or pass --allow-identifiers.`);
+}
+
 export function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `r${t}-${Math.random().toString(36).slice(2, 6)}`;
@@ -90,6 +116,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   }
   const cases = planCases(loaded.cases, tax, o.filters);
   if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
+  if (!o.allowIdentifiers) refuseIdentifiers(cases, [o.candidate, ...(o.judges?.length ? o.judges : [o.judge])]);
 
   const repeats = o.repeats ?? 1;
   const config = {

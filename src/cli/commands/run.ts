@@ -55,6 +55,7 @@ interface RunFlags {
   retryErrors?: boolean;
   dryRun?: boolean;
   shard?: { index: number; count: number };
+  allowIdentifiers?: boolean;
 }
 
 /** Ctrl-C once: finish in-flight calls and stop; twice: leave at once (the database is consistent either way). */
@@ -147,6 +148,7 @@ export function runCommand(): Command {
     .option("--repeats <k>", "sample each case k times; reports mean and worst-of-k", intArg(1, 100))
     .option("--retry-errors", "with --resume: call again the units whose answer was an error")
     .option("--shard <I/N>", "run only shard I of N (a deterministic split by case id); combine with `medeval merge`", parseShard)
+    .option("--allow-identifiers", "send cases containing personal identifiers to endpoints off this machine anyway")
     .option("--dry-run", "print the plan (cases, calls, estimated tokens and cost) and exit without calling anything")
     .option("--resume <runId>", "continue an interrupted run: finished answers and judgments are not repeated")
     .option("--json", "print the result as JSON")
@@ -193,6 +195,7 @@ Examples:
           retryErrors: f.retryErrors,
           deadlineMs: f.deadline !== undefined ? f.deadline * 60_000 : undefined,
           prices: file.prices,
+          allowIdentifiers: f.allowIdentifiers,
           resumeRunId: f.resume,
           quiet: f.quiet || f.json,
           stopRequested: interrupt.stopRequested,
