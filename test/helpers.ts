@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { projectPath } from "../src/util/paths.js";
 
 export function tempDir(prefix = "medeval-test-"): string {
@@ -35,3 +35,15 @@ export const validOpenCase = {
   reference: { answer: "社区获得性肺炎", keyPoints: ["社区获得性肺炎"], rubric: [{ criterion: "诊断为肺炎", points: 5 }] },
   provenance: { source: "synthetic", difficulty: "common", specialty: "呼吸内科", language: "zh", synthetic: true },
 };
+
+/** The CLI without blocking this process: tests whose fake servers live in-process need it. */
+export function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [projectPath("bin", "medeval"), ...args], { env: { ...process.env, FORCE_COLOR: "0", ...env } });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}

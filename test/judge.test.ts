@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { startFakeServer, type FakeServer, type ChatRequestBody } from "../src/demo/fakeServer.js";
 import { OpenAIAdapter } from "../src/adapters/openai.js";
 import { evaluate } from "../src/runner/evaluate.js";
-import { aggregateJudgments } from "../src/judge/aggregate.js";
+import { aggregateJudgments, type JudgmentVerdictRow } from "../src/judge/aggregate.js";
 import { judgeResponse } from "../src/judge/judgeUnit.js";
 import { sameFamilyWarnings, modelFamily } from "../src/judge/family.js";
 import { collectJudges } from "../src/judge/juryConfig.js";
@@ -16,7 +16,6 @@ import { loadScoringConfig } from "../src/scoring/config.js";
 import { loadJudgeTemplates } from "../src/judge/prompt.js";
 import { loadTaxonomy } from "../src/taxonomy/load.js";
 import { unitMessages, unitsOf } from "../src/runner/prompt.js";
-import type { JudgmentRow } from "../src/store/runStore.js";
 import type { Case } from "../src/dataset/schema.js";
 import { tempDir, FIXTURE_CASES, writeJsonl, validOpenCase } from "./helpers.js";
 import { projectPath } from "../src/util/paths.js";
@@ -179,10 +178,9 @@ describe("jury aggregation through a real run", () => {
 
 describe("aggregation rules", () => {
   const cfg = loadScoringConfig();
-  const row = (judge: string, v: Verdict, rubric: { id: string; met: boolean }[] = []): JudgmentRow => ({
-    id: 0, set_id: 1, response_id: 1, judge, status: "ok", result: v.result, reasoning: v.reasoning, approach: v.approach, safety: v.safety ?? "ok",
+  const row = (judge: string, v: Verdict, rubric: { id: string; met: boolean }[] = []): JudgmentVerdictRow => ({
+    judge, status: "ok", error: null,
     verdict_json: JSON.stringify({ rubric: rubric.map((r) => ({ ...r, quote: "" })), result: { score: v.result, why: "r" }, reasoning: { score: v.reasoning, why: "r" }, approach: { score: v.approach, why: "a" }, safety: { verdict: v.safety ?? "ok", why: "s" }, rationale: "x" }),
-    raw_json: "[]", attempts: 1, error: null, prompt_hash: "h", temperature: 0, seed: 1, prompt_tokens: 0, completion_tokens: 0, latency_ms: 0, created_at: "",
   });
   const items = [{ id: "p", points: 4 }, { id: "n", points: -4 }];
   const rows = [

@@ -128,6 +128,23 @@ describe("rejudge", () => {
     db.close();
   });
 
+  it("reuses an identical stored judgment unless told not to (cache: false / --no-cache)", async () => {
+    const f = await firstRun();
+    const judgeC = await startFakeServer(judgeWith(5, 5, 5));
+    servers.push(judgeC);
+    const db = openDatabase(f.dbPath);
+    const opts = { store: new RunStore(db), runId: f.runId, judges: [adapter("judge-c", judgeC.url)], templates: loadJudgeTemplates(), tax: loadTaxonomy(), scoring: loadScoringConfig(), concurrency: 2 };
+    await rejudgeRun({ ...opts, label: "c1" });
+    expect(judgeC.requests).toHaveLength(5);
+    const c2 = await rejudgeRun({ ...opts, label: "c2" });
+    expect(judgeC.requests).toHaveLength(5); // identical judge, prompt, answers: copied, no call
+    const cachedRows = db.prepare("SELECT COUNT(*) AS n FROM judgments WHERE set_id = ? AND cached = 1").get(c2.setId) as { n: number };
+    expect(cachedRows.n).toBe(5);
+    await rejudgeRun({ ...opts, label: "c3", cache: false });
+    expect(judgeC.requests).toHaveLength(10);
+    db.close();
+  });
+
   it("per-item mode as a re-judge: stored and scored like any set", async () => {
     const f = await firstRun();
     const calls: string[] = [];

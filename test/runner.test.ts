@@ -78,16 +78,22 @@ describe("error classification and backoff", () => {
     expect(low.backoffMs(2, null)).toBe(200);
   });
 
-  it("halves its concurrency on 429s and gives up after maxAttempts with the last error", async () => {
-    const e = new Endpoint("t", { concurrency: 8, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 });
+  it("halves its concurrency on sustained 429s (not a stray one) and gives up after maxAttempts with the last error", async () => {
+    const e = new Endpoint("t", { concurrency: 8, maxAttempts: 12, baseDelayMs: 1, maxDelayMs: 2 });
     let calls = 0;
+    await e.call(async () => {
+      if (++calls === 1) throw new AdapterHttpError(429, {}, "stray");
+      return 1;
+    });
+    expect(e.stats.concurrency).toBe(8); // one 429 among successes: retried, no back-off
+    calls = 0;
     await expect(e.call(async () => {
       calls++;
       throw new AdapterHttpError(429, {}, "slow down");
     })).rejects.toThrow("slow down");
-    expect(calls).toBe(3);
-    expect(e.stats.rateLimited).toBe(3);
-    expect(e.stats.concurrency).toBe(1); // 8 → 4 → 2 → 1
+    expect(calls).toBe(12);
+    expect(e.stats.rateLimited).toBe(13);
+    expect(e.stats.concurrency).toBe(1); // 8 → 4 → 2 → 1 (after 3 of 10, then every 3 more)
     let ok = 0;
     for (let i = 0; i < 20; i++) await e.call(async () => ok++);
     expect(e.stats.concurrency).toBeGreaterThan(1); // recovers on success

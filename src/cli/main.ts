@@ -40,6 +40,23 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** SQLite failures the user can act on (full disk, read-only or locked file), said plainly; null for anything else. */
+function databaseFailure(err: unknown): string | null {
+  const code = (err as { code?: string } | null)?.code;
+  if (!(err instanceof Error) || err.name !== "SqliteError" || !code) return null;
+  const what: Record<string, string> = {
+    SQLITE_FULL: "the disk (or the database's size limit) is full",
+    SQLITE_READONLY: "the database file is read-only",
+    SQLITE_CANTOPEN: "the database file cannot be opened",
+    SQLITE_BUSY: "the database is busy: another process held a write lock for too long",
+    SQLITE_IOERR: "the disk reported an I/O error",
+    SQLITE_CORRUPT: "the database file is damaged",
+  };
+  const base = Object.entries(what).find(([k]) => code.startsWith(k));
+  if (!base) return null;
+  return `database: ${base[1]} (${err.message}). Everything written before this point is intact; fix the cause and run again with --resume RUN_ID to continue (\`medeval runs\` lists runs).`;
+}
+
 async function main(): Promise<void> {
   // `medeval tasks | head` closes the pipe early: that is not an error.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -59,6 +76,12 @@ async function main(): Promise<void> {
     if (err instanceof UserError) {
       process.stderr.write(chalk.red(`error: ${err.message}\n`));
       process.exitCode = err.exitCode;
+      return;
+    }
+    const db = databaseFailure(err);
+    if (db) {
+      process.stderr.write(chalk.red(`error: ${db}\n`));
+      process.exitCode = 2;
       return;
     }
     process.stderr.write(chalk.red(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));

@@ -40,6 +40,8 @@ export const limitsSchema = z.strictObject({
   rpm: z.number().positive().optional(),
   tpm: z.number().positive().optional(),
   maxAttempts: z.number().int().min(1).max(20).optional(),
+  /** First backoff in milliseconds (doubles per attempt, with jitter; Retry-After wins). */
+  retryBaseMs: z.number().int().min(1).max(60_000).optional(),
 });
 export type LimitsConfig = z.infer<typeof limitsSchema>;
 

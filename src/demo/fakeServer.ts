@@ -19,7 +19,11 @@ export type FakeReply =
   /** Close the connection without answering (a reset). */
   | { drop: true }
   /** Send this body text as is with status 200 (e.g. truncated JSON). */
-  | { rawBody: string };
+  | { rawBody: string }
+  /** Answer normally, but send the body in `chunks` pieces `delayMs` apart (a slow trickle). */
+  | { trickle: { content: string; chunks: number; delayMs: number } }
+  /** Send half the body, then reset the connection (a reset mid-body). */
+  | { resetMidBody: string };
 
 export type FakeHandler = (body: ChatRequestBody, info: { index: number; headers: http.IncomingHttpHeaders }) => FakeReply | Promise<FakeReply>;
 
@@ -33,6 +37,25 @@ export interface FakeServer {
 
 function approxTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 2));
+}
+
+/** A chat.completion object as OpenAI-compatible servers return it. */
+function completion(body: ChatRequestBody, index: number, content: string, reasoning?: string, usage?: { prompt_tokens: number; completion_tokens: number }) {
+  const prompt = body.messages.map((m) => m.content).join("\n");
+  return {
+    id: `chatcmpl-fake-${index}`,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+    choices: [{
+      index: 0,
+      finish_reason: "stop",
+      message: { role: "assistant", content, ...(reasoning !== undefined ? { reasoning_content: reasoning } : {}) },
+    }],
+    usage: usage
+      ? { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens }
+      : { prompt_tokens: approxTokens(prompt), completion_tokens: approxTokens(content), total_tokens: approxTokens(prompt) + approxTokens(content) },
+  };
 }
 
 export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: number; keepBodies?: boolean; port?: number } = {}): Promise<FakeServer> {
@@ -85,25 +108,29 @@ export async function startFakeServer(handler: FakeHandler, opts: { latencyMs?: 
           res.writeHead(200, { "content-type": "application/json" }).end(reply.rawBody);
           return;
         }
+        if ("resetMidBody" in reply) {
+          const text = JSON.stringify(completion(body, index, reply.resetMidBody));
+          res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) });
+          res.write(text.slice(0, Math.floor(text.length / 2)), () => req.socket.destroy());
+          return;
+        }
+        if ("trickle" in reply) {
+          const text = JSON.stringify(completion(body, index, reply.trickle.content));
+          res.writeHead(200, { "content-type": "application/json" });
+          const size = Math.ceil(text.length / reply.trickle.chunks);
+          for (let i = 0; i < text.length; i += size) {
+            if (res.destroyed) return;
+            res.write(text.slice(i, i + size));
+            await new Promise((r) => setTimeout(r, reply.trickle.delayMs));
+          }
+          res.end();
+          return;
+        }
         if ("status" in reply) {
           res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers }).end(JSON.stringify(reply.body ?? { error: { message: `status ${reply.status}` } }));
           return;
         }
-        const prompt = body.messages.map((m) => m.content).join("\n");
-        const payload = {
-          id: `chatcmpl-fake-${index}`,
-          object: "chat.completion",
-          created: Math.floor(Date.now() / 1000),
-          model: body.model,
-          choices: [{
-            index: 0,
-            finish_reason: "stop",
-            message: { role: "assistant", content: reply.content, ...(reply.reasoning_content !== undefined ? { reasoning_content: reply.reasoning_content } : {}) },
-          }],
-          usage: reply.usage
-            ? { ...reply.usage, total_tokens: reply.usage.prompt_tokens + reply.usage.completion_tokens }
-            : { prompt_tokens: approxTokens(prompt), completion_tokens: approxTokens(reply.content), total_tokens: approxTokens(prompt) + approxTokens(reply.content) },
-        };
+        const payload = completion(body, index, reply.content, reply.reasoning_content, reply.usage);
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(payload));
       })();
     });

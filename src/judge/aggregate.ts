@@ -65,7 +65,10 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(2);
 }
 
-export function aggregateJudgments(rows: JudgmentRow[], items: { id: string; points: number }[], cfg: ScoringConfig): JuryVerdict {
+/** The fields of a stored judgment the aggregation reads. */
+export type JudgmentVerdictRow = Pick<JudgmentRow, "judge" | "status" | "verdict_json" | "error">;
+
+export function aggregateJudgments(rows: JudgmentVerdictRow[], items: { id: string; points: number }[], cfg: ScoringConfig): JuryVerdict {
   const ok = rows.filter((r) => r.status === "ok" && r.verdict_json);
   const excluded = rows.filter((r) => !(r.status === "ok" && r.verdict_json)).map((r) => ({ judge: r.judge, error: r.error ?? "judge reply invalid after repair attempts" }));
   if (!ok.length) return { status: rows.length ? "failed" : "none", aggregated: null, perJudge: [], excluded, disagreements: [] };

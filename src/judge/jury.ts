@@ -38,7 +38,8 @@ export class Jury {
   private readonly ctxs: JudgeUnitContext[];
   private readonly done: Map<string, Set<number>>;
 
-  constructor(store: RunStore, setId: number, readonly members: JuryMember[], env: JudgeEnv) {
+  /** `env.cache: false` asks every judge afresh instead of reusing an identical earlier judgment from the database. */
+  constructor(store: RunStore, setId: number, readonly members: JuryMember[], env: JudgeEnv & { cache?: boolean }) {
     this.ctxs = members.map((m) => ({ store, setId, judge: m.adapter, judgeName: m.name, ...env }));
     this.done = new Map(members.map((m) => [m.name, store.judgedResponses(setId, m.name)]));
   }

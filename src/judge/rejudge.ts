@@ -24,6 +24,8 @@ export interface RejudgeOptions {
   tax: Taxonomy;
   scoring: ScoringConfig;
   concurrency: number;
+  /** false: call every judge afresh even where an identical judgment is stored (e.g. to measure a judge's consistency). */
+  cache?: boolean;
   progress?: Progress;
   stopRequested?: () => boolean;
 }
@@ -70,7 +72,7 @@ export async function rejudgeRun(o: RejudgeOptions): Promise<RejudgeResult> {
     if (u && needsJudge(u.format)) work.push({ u, resp });
   }
 
-  const jury = new Jury(o.store, setId, members, { templates: o.templates, tax: o.tax, scoring: o.scoring });
+  const jury = new Jury(o.store, setId, members, { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
   const res = { judgeCalls: 0, judgeFailures: 0, stopped: false };
   const state: ProgressState = { done: 0, total: work.length, errors: 0, judgeFailures: 0 };
   const limit = pLimit(o.concurrency);

@@ -155,7 +155,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     store.addCases(runId, cases);
     const judgeName = o.judge.name;
     const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number) =>
-      new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm, maxAttempts: l?.maxAttempts ?? DEFAULT_RETRY.maxAttempts });
+      new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm,
+        maxAttempts: l?.maxAttempts ?? DEFAULT_RETRY.maxAttempts, baseDelayMs: l?.retryBaseMs ?? DEFAULT_RETRY.baseDelayMs });
     const candEndpoint = endpoint("candidate", o.candidateLimits, o.concurrency);
     const judgeEndpoint = endpoint("judge", o.judgeLimits, o.concurrency);
     // The cache is looked up before an endpoint is used, so a cached answer spends no request or token budget.

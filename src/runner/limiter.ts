@@ -62,6 +62,8 @@ export class Endpoint {
   private readonly rpm: Bucket | null;
   private readonly tpm: Bucket | null;
   private successesSinceBackoff = 0;
+  /** The last outcomes (true = 429), for telling a sustained rate limit from a stray one. */
+  private recent: boolean[] = [];
   readonly stats: EndpointStats;
 
   constructor(readonly name: string, private readonly cfg: EndpointLimits, private readonly random: () => number = Math.random) {
@@ -71,16 +73,25 @@ export class Endpoint {
     this.stats = { calls: 0, retries: 0, rateLimited: 0, concurrency: cfg.concurrency };
   }
 
-  /** AIMD: halve on a 429, creep back up by one after a run of successes. */
+  /**
+   * AIMD on sustained rate limiting: halve when 3 of the last 10 calls were 429s (one stray 429 is only retried),
+   * creep back up by one after a run of successes.
+   */
   private onRateLimited(): void {
     this.stats.rateLimited++;
     this.successesSinceBackoff = 0;
+    this.recent.push(true);
+    if (this.recent.length > 10) this.recent.shift();
+    if (this.recent.filter(Boolean).length < 3) return;
+    this.recent = [];
     const next = Math.max(1, Math.floor(this.limit.concurrency / 2));
     if (next !== this.limit.concurrency) this.limit.concurrency = next;
     this.stats.concurrency = this.limit.concurrency;
   }
 
   private onSuccess(): void {
+    this.recent.push(false);
+    if (this.recent.length > 10) this.recent.shift();
     if (this.limit.concurrency >= this.cfg.concurrency) return;
     if (++this.successesSinceBackoff >= this.limit.concurrency * 2) {
       this.successesSinceBackoff = 0;

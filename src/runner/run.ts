@@ -58,7 +58,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const res: ExecuteResult = { units: units.length, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
   const state: ProgressState = { done: 0, total: units.length, errors: 0, judgeFailures: 0 };
   const limit = pLimit(o.concurrency);
-  const jury = new Jury(o.store, o.setId, o.jury ?? [{ adapter: o.judge, name: o.judgeName }], { templates: o.templates, tax: o.tax, scoring: o.scoring });
+  const jury = new Jury(o.store, o.setId, o.jury ?? [{ adapter: o.judge, name: o.judgeName }], { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
 
   const processUnit = async ({ u, lc }: { u: Unit; lc: LoadedCase }) => {
     if (o.stopRequested?.()) {

@@ -21,6 +21,8 @@ export function openDatabase(file: string, opts: { readonly?: boolean } = {}): D
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     migrate(db, file);
+    // Tests stand in for a full disk by capping the database's pages (SQLite then fails writes with SQLITE_FULL).
+    if (process.env.MEDEVAL_TEST_MAX_PAGES) db.pragma(`max_page_count = ${Number(process.env.MEDEVAL_TEST_MAX_PAGES)}`);
   }
   return db;
 }

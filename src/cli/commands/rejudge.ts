@@ -24,6 +24,7 @@ interface RejudgeFlags {
   promptVersion: string;
   db: string;
   concurrency: number;
+  cache: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -40,6 +41,7 @@ export function rejudgeCommand(): Command {
     .option("--prompt-version <v>", "judge prompt version in rubrics/judge/", JUDGE_PROMPT_VERSION)
     .option("--db <file>", "database file", DEFAULT_DB)
     .option("--concurrency <n>", "answers judged at once", intArg(1, 1024), 8)
+    .option("--no-cache", "call the judges afresh even where an identical judgment is already stored")
     .option("--json", "print the result as JSON")
     .option("-q, --quiet", "no progress output")
     .addHelpText("after", `
@@ -63,7 +65,7 @@ Examples:
         const candidateModel = (JSON.parse(run.config_json) as { candidate?: { model?: unknown } }).candidate?.model;
         if (typeof candidateModel === "string") warnSameFamily(candidateModel, judges);
         const r = await rejudgeRun({
-          store, runId: run.id, label: f.label, judges, templates, tax, scoring, concurrency: f.concurrency,
+          store, runId: run.id, label: f.label, judges, templates, tax, scoring, concurrency: f.concurrency, cache: f.cache,
           progress: new Progress(process.stderr, f.quiet || f.json), stopRequested: interrupt.stopRequested,
         });
         const sets = store.listJudgmentSets(run.id).map((s) => {

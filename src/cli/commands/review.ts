@@ -53,6 +53,18 @@ function open(f: Common, runId: string | undefined, write: boolean): { db: DB; t
   }
 }
 
+
+/**
+ * `review` and its subcommands share options (--db, --reviewer, …). The top-level parser hands every option after
+ * `review` to it, so a subcommand takes the shared ones its parent recognised on the command line.
+ */
+function withParent<T>(own: T, cmd: Command): T {
+  const parent = cmd.parent;
+  const fromParent: Record<string, unknown> = {};
+  if (parent) for (const [k, v] of Object.entries(parent.opts())) if (parent.getOptionValueSource(k) === "cli") fromParent[k] = v;
+  return { ...own, ...fromParent };
+}
+
 function common(c: Command): Command {
   return c.option("--db <file>", "database file", DEFAULT_DB)
     .option("--set <label>", "judgment set (default: the latest)")
@@ -70,7 +82,8 @@ function queueCommand(): Command {
     .option("--all", "include items that already have a final review")
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ medeval review queue r20261123-120000-ab12\n  $ medeval review queue r20261123-120000-ab12 --reviewer 张医生 --flag critical-safety --json")
-    .action((runId: string | undefined, f: Common & { reviewer?: string; adjudicate?: boolean; flag?: string; task?: string; all?: boolean; json?: boolean }) => {
+    .action((runId: string | undefined, own: Common & { reviewer?: string; adjudicate?: boolean; flag?: string; task?: string; all?: boolean; json?: boolean }, cmd: Command) => {
+      const f = withParent(own, cmd);
       const { db, o } = open(f, runId, false);
       try {
         const items = f.all ? o.queue.filter((q) => (!f.flag || q.reasons.some((r) => r.kind === f.flag)) && (!f.task || q.task === f.task.toUpperCase()))
@@ -111,7 +124,8 @@ function exportCommand(): Command {
     .option("--adjudicate", "only items whose two reviews disagree")
     .option("--all", "every queued item, also those already final")
     .addHelpText("after", "\nFill in the columns decision (accept | override | skip), result, reasoning, approach (0–10), safety (ok | minor | critical),\nrubric (e.g. r1=y; r2=n) and comment, then read it back with `medeval review import`.\n\nExamples:\n  $ medeval review export r20261123-120000-ab12 --reviewer 张医生 --zh-headers --out review.csv\n  $ medeval review export r20261123-120000-ab12 --format jsonl --out review.jsonl")
-    .action((runId: string | undefined, f: Common & { format: string; zhHeaders?: boolean; out?: string; reviewer?: string; adjudicate?: boolean; all?: boolean }) => {
+    .action((runId: string | undefined, own: Common & { format: string; zhHeaders?: boolean; out?: string; reviewer?: string; adjudicate?: boolean; all?: boolean }, cmd: Command) => {
+      const f = withParent(own, cmd);
       if (f.format !== "csv" && f.format !== "jsonl") throw new UserError(`--format: expected csv or jsonl, got "${f.format}"`);
       const { db, tax, o } = open(f, runId, false);
       try {
@@ -133,13 +147,16 @@ function importCommand(): Command {
     .description("Read a filled-in review file back; every row is validated first, and nothing is applied from a file with errors unless --partial")
     .argument("<runId>", "the run the file belongs to")
     .argument("<file>", "the CSV or JSONL written by `medeval review export`")
-    .requiredOption("--reviewer <name>", "who made the decisions in the file", reviewerArg)
+    .option("--reviewer <name>", "who made the decisions in the file (required)", reviewerArg)
     .option("--format <fmt>", "csv | jsonl (default: from the file name)")
     .option("--partial", "apply the valid rows even when others have errors (exit 1)")
     .option("--adjudicate", "the file holds a third reviewer's adjudications")
     .option("--reopen <reason>", "change a signed-off run (the reopening is recorded with this reason)")
     .addHelpText("after", "\nExamples:\n  $ medeval review import r20261123-120000-ab12 review.csv --reviewer 张医生\n  $ medeval review import r20261123-120000-ab12 review.csv --reviewer 王医生 --adjudicate")
-    .action((runId: string, file: string, f: Common & { reviewer: string; format?: string; partial?: boolean; adjudicate?: boolean; reopen?: string }) => {
+    .action((runId: string, file: string, own: Common & { reviewer?: string; format?: string; partial?: boolean; adjudicate?: boolean; reopen?: string }, cmd: Command) => {
+      const f = withParent(own, cmd);
+      if (!f.reviewer) throw new UserError("--reviewer: say whose decisions the file holds, e.g. --reviewer 张医生");
+      const reviewer = f.reviewer;
       const format = f.format ?? (file.toLowerCase().endsWith(".jsonl") ? "jsonl" : "csv");
       if (format !== "csv" && format !== "jsonl") throw new UserError(`--format: expected csv or jsonl, got "${format}"`);
       let text: string;
@@ -152,11 +169,11 @@ function importCommand(): Command {
       try {
         const read = readReviewFile(file, text, format);
         if (read.problems.length) throw new UserError(`${read.problems.join("\n")}\nnothing was applied`);
-        const { plan, errors, blank } = validateRows(o, file, read.rows, read.label, { reviewer: f.reviewer, adjudicate: Boolean(f.adjudicate) });
+        const { plan, errors, blank } = validateRows(o, file, read.rows, read.label, { reviewer, adjudicate: Boolean(f.adjudicate) });
         if (errors.length && !f.partial) throw new UserError(`${errors.join("\n")}\n${errors.length} error(s); nothing was applied (fix the rows, or pass --partial to apply the ${plan.length} valid one(s))`);
-        ensureUnlocked(db, o.ctx.runId, o.ctx.setId, f.reviewer, f.reopen, `import:${path.basename(file)}`);
-        const r = applyPlan(o, loadScoringConfig(), plan, { reviewer: f.reviewer, adjudicate: Boolean(f.adjudicate), source: `import:${path.basename(file)}` });
-        console.log(`${file}: ${r.applied} decision(s) recorded for ${f.reviewer}, ${r.unchanged} unchanged, ${blank} row(s) left blank${errors.length ? `, ${errors.length} row error(s) not applied` : ""}`);
+        ensureUnlocked(db, o.ctx.runId, o.ctx.setId, reviewer, f.reopen, `import:${path.basename(file)}`);
+        const r = applyPlan(o, loadScoringConfig(), plan, { reviewer, adjudicate: Boolean(f.adjudicate), source: `import:${path.basename(file)}` });
+        console.log(`${file}: ${r.applied} decision(s) recorded for ${reviewer}, ${r.unchanged} unchanged, ${blank} row(s) left blank${errors.length ? `, ${errors.length} row error(s) not applied` : ""}`);
         if (errors.length) {
           process.stderr.write(errors.join("\n") + "\n");
           process.exitCode = 1;
@@ -173,7 +190,8 @@ function statsCommand(): Command {
     .argument("[runId]", "the run (default: the latest in the database)")
     .option("--json", "print JSON")
     .addHelpText("after", "\nExample:\n  $ medeval review stats r20261123-120000-ab12 --json")
-    .action((runId: string | undefined, f: Common & { json?: boolean }) => {
+    .action((runId: string | undefined, own: Common & { json?: boolean }, cmd: Command) => {
+      const f = withParent(own, cmd);
       const { db, o } = open(f, runId, false);
       try {
         const s = reviewStats(o);
