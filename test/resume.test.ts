@@ -41,7 +41,8 @@ function runCli(args: string[], onStderr?: (text: string, kill: () => void) => v
 }
 
 describe("kill -9 mid-run, then resume", () => {
-  it("repeats no finished call and ends with the scores of an uninterrupted run", async () => {
+  // Several kill points (early, middle, late), each a separate run: the seeds of this test.
+  it.each([7, 18, 33])("killed after %i candidate calls: repeats no finished call and ends with the scores of an uninterrupted run", async (killAfter) => {
     const dir = tempDir();
     const file = writeJsonl(dir, "k.jsonl", cases);
     let killAt = Infinity;
@@ -55,7 +56,7 @@ describe("kill -9 mid-run, then resume", () => {
     const db = path.join(dir, "kill.sqlite");
     const args = ["--datasets", file, "--candidate", "openai:c", "--base-url", cand.url, "--judge", "openai:j", "--judge-base-url", judge.url, "--concurrency", "4", "--db", db, "--out", dir];
 
-    killAt = 18;
+    killAt = killAfter;
     let runId = "";
     const first = await runCli(args, (text, k) => {
       const m = /run (r\S+)/.exec(text);

@@ -7,8 +7,10 @@ export interface Usage {
 
 export interface AdapterRequest {
   messages: Message[];
-  /** The case being answered: only the offline mock adapter reads it. */
+  /** The case being answered: read by adapters that are not chat APIs (mock, http, exec, replay). */
   case?: Case;
+  /** The group variant being answered ("" or absent otherwise): http, exec and replay read it with `case`. */
+  variant?: string;
   /** Ask for a JSON object reply where the endpoint supports it (the judge does). */
   json?: boolean;
   signal?: AbortSignal;

@@ -29,10 +29,59 @@ export const mockAdapterSchema = z.strictObject({
   reasoning: z.string().optional(),
 });
 
-export const adapterConfigSchema = z.discriminatedUnion("kind", [openaiAdapterSchema, mockAdapterSchema]);
+/** A dotted path into a JSON reply: "data.answer", "choices.0.text". */
+const jsonPath = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, "must be a dotted JSON path such as data.answer or choices.0.text");
+
+/** Products that are not chat APIs: a JSON request built from a template, a JSON reply mapped to answer and reasoning. */
+export const httpAdapterSchema = z.strictObject({
+  kind: z.literal("http"),
+  /** Display name (default http:HOST). */
+  name: z.string().min(1).optional(),
+  /** May hold {{placeholders}} (URL-encoded), e.g. for a GET query. Put secrets in headers, not here. */
+  url: z.url(),
+  method: z.enum(["POST", "PUT", "PATCH", "GET"]).default("POST"),
+  headers: z.record(z.string(), headerValue).optional(),
+  /** Any JSON value; strings may hold {{question}}, {{context}}, {{options}}, {{messages}}, {{system}}, {{prompt}}, {{case_id}}, {{task}}, {{format}}, {{variant}}, {{language}}. */
+  body: z.unknown().optional(),
+  response: z.strictObject({
+    answer: jsonPath,
+    reasoning: jsonPath.optional(),
+    model: jsonPath.optional(),
+    promptTokens: jsonPath.optional(),
+    completionTokens: jsonPath.optional(),
+  }),
+  timeoutMs: z.number().int().positive().default(120_000),
+});
+
+/** A local command per case: case JSON on stdin, {answer, reasoning?} JSON on stdout. */
+export const execAdapterSchema = z.strictObject({
+  kind: z.literal("exec"),
+  name: z.string().min(1).optional(),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  /** Run through /bin/sh -c (command is then the whole command line). Off by default. */
+  shell: z.boolean().default(false),
+  cwd: z.string().min(1).optional(),
+  /** Extra environment variables; values may be ${ENV:NAME}. */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), headerValue).optional(),
+  timeoutMs: z.number().int().positive().default(120_000),
+});
+
+/** A submitted answers file (JSONL or CSV): scored without calling anything. */
+export const replayAdapterSchema = z.strictObject({
+  kind: z.literal("replay"),
+  file: z.string().min(1),
+  /** Model name recorded when a row gives none. */
+  model: z.string().min(1).optional(),
+});
+
+export const adapterConfigSchema = z.discriminatedUnion("kind", [openaiAdapterSchema, mockAdapterSchema, httpAdapterSchema, execAdapterSchema, replayAdapterSchema]);
 export type AdapterConfig = z.infer<typeof adapterConfigSchema>;
 export type OpenAIAdapterConfig = z.infer<typeof openaiAdapterSchema>;
 export type MockAdapterConfig = z.infer<typeof mockAdapterSchema>;
+export type HttpAdapterConfig = z.infer<typeof httpAdapterSchema>;
+export type ExecAdapterConfig = z.infer<typeof execAdapterSchema>;
+export type ReplayAdapterConfig = z.infer<typeof replayAdapterSchema>;
 
 /** Per-endpoint limits; the judge's are separate from the candidate's. */
 export const limitsSchema = z.strictObject({
@@ -52,6 +101,10 @@ export type Price = z.infer<typeof priceSchema>;
 export const configFileSchema = z.strictObject({
   candidate: adapterConfigSchema.optional(),
   judge: adapterConfigSchema.optional(),
+  /** The simulated patient for multi-turn history-taking cases (those with a patientScript). */
+  patient: adapterConfigSchema.optional(),
+  /** Candidate replies per simulated dialogue when the case sets no maxTurns. */
+  maxTurns: z.number().int().min(1).max(30).optional(),
   profile: z.string().optional(),
   datasets: z.array(z.string()).optional(),
   concurrency: z.number().int().min(1).max(1024).optional(),

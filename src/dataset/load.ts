@@ -8,6 +8,7 @@ import { checkCase } from "./checks.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import type { InputIssue } from "../util/errors.js";
 import { hashOf } from "../util/hash.js";
+import { describeZodIssue } from "../util/zod.js";
 
 export interface LoadedCase {
   case: Case;
@@ -31,6 +32,8 @@ export interface LoadResult {
 }
 
 const FORMAT_NAMES = "choice, open, extraction, numeric, dialogue, group";
+/** A case larger than this is almost surely a mistake (a whole file pasted in), and would swamp memory and prompts. */
+export const MAX_LINE_CHARS = 2_000_000;
 
 /** Expands directories to the .jsonl files below them, sorted so runs are reproducible. */
 export function listDatasetFiles(paths: string[]): string[] {
@@ -67,7 +70,10 @@ export function parseCaseRecord(raw: unknown, file: string, line: number, tax: T
   }
   const parsed = caseSchema.safeParse(raw);
   if (!parsed.success) {
-    return { issues: parsed.error.issues.map((i) => issue(i.path.join("."), i.message)) };
+    return { issues: parsed.error.issues.map((i) => {
+      const d = describeZodIssue(i);
+      return issue(d.field, d.message);
+    }) };
   }
   const issues = checkCase(parsed.data, tax).map((c) => issue(c.field, c.message, c.severity));
   return { case: parsed.data, issues };
@@ -84,6 +90,7 @@ export async function loadDatasets(paths: string[], tax: Taxonomy): Promise<Load
     const digest = createHash("sha256");
     let lineNo = 0;
     let count = 0;
+    let nonBlank = 0;
     const stream = createReadStream(file);
     stream.on("data", (chunk) => digest.update(chunk));
     const rl = createInterface({ input: stream, crlfDelay: Infinity });
@@ -93,6 +100,11 @@ export async function loadDatasets(paths: string[], tax: Taxonomy): Promise<Load
         if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // tolerate a UTF-8 BOM
         if (text.endsWith("\r")) text = text.slice(0, -1);
         if (!text.trim()) continue;
+        nonBlank++;
+        if (text.length > MAX_LINE_CHARS) {
+          issues.push({ file, line: lineNo, field: "", message: `line is ${text.length} characters; a case may be at most ${MAX_LINE_CHARS} (split long records or move documents out)`, severity: "error" });
+          continue;
+        }
         if (text.includes("\uFFFD")) {
           issues.push({ file, line: lineNo, field: "", message: "not valid UTF-8 (save the file as UTF-8)", severity: "error" });
           continue;
@@ -120,7 +132,7 @@ export async function loadDatasets(paths: string[], tax: Taxonomy): Promise<Load
     } catch (err) {
       issues.push({ file, line: 0, field: "", message: `cannot read: ${(err as Error).message}`, severity: "error" });
     }
-    if (lineNo === 0) issues.push({ file, line: 0, field: "", message: "empty file: expected one JSON case per line", severity: "error" });
+    if (nonBlank === 0) issues.push({ file, line: 0, field: "", message: `empty file${lineNo ? " (only blank lines)" : ""}: expected one JSON case per line`, severity: "error" });
     fileInfo.push({ path: file, sha256: digest.digest("hex"), cases: count });
   }
   if (files.length === 0) issues.push({ file: paths.join(", "), line: 0, field: "", message: "no .jsonl case files found", severity: "error" });

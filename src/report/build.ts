@@ -76,6 +76,14 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   const judgByResp = group(judgments, (j) => String(j.response_id));
   const scoreByUnit = new Map<string, ScoreRow>(scores.map((x) => [ukey(x.case_id, x.repeat), x]));
   const flagsByUnit = group(flags, (f) => ukey(f.case_id, f.repeat));
+  const scoresByCase = group(scores, (x) => x.case_id);
+  const respByCase = group(responses, (r) => r.case_id);
+  const idsByTask = group(caseRows, (c) => c.task);
+  const criticalByTask = new Map<string, number>();
+  for (const f of flags) {
+    const t = caseById.get(f.case_id)?.task;
+    if (t && f.kind === "critical-safety") criticalByTask.set(t, (criticalByTask.get(t) ?? 0) + 1);
+  }
 
   // ---- findings (critical first) and per-task counts
   const reviewStateOf = (caseId: string, repeat: number, flagged: boolean) =>
@@ -113,9 +121,9 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
 
   const tasks: TaskRow[] = s.aggregates.tasks.map((t) => {
     const def = tax.task(t.id);
-    const ids = caseRows.filter((c) => c.task === t.id).map((c) => c.case_id);
+    const ids = (idsByTask.get(t.id) ?? []).map((c) => c.case_id);
     const threshold = thresholdFor(t.id, t.dimension);
-    const critical = flags.filter((f) => f.kind === "critical-safety" && ids.includes(f.case_id)).length;
+    const critical = criticalByTask.get(t.id) ?? 0;
     return {
       id: t.id, dimension: t.dimension, zh: def?.zh ?? t.id, en: def?.en ?? t.id, safetyCritical: def?.safetyCritical ?? false,
       mean: t.mean, lo: t.lo, hi: t.hi, n: t.n, unscored: t.unscored,
@@ -132,7 +140,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   const cases: CaseDetail[] = [];
   for (const row of caseRows) {
     const c = Store.parseCase(row);
-    const repeats = new Set<number>([...scores.filter((x) => x.case_id === row.case_id).map((x) => x.repeat), ...responses.filter((r) => r.case_id === row.case_id).map((r) => r.repeat)]);
+    const repeats = new Set<number>([...(scoresByCase.get(row.case_id) ?? []).map((x) => x.repeat), ...(respByCase.get(row.case_id) ?? []).map((r) => r.repeat)]);
     if (!repeats.size) repeats.add(0);
     const inputs = c.format === "group"
       ? c.variants.map((v) => ({ variant: v.id, ...inputFields(v.input) }))

@@ -22,6 +22,7 @@ import type { LoadedCase } from "../dataset/load.js";
 import type { LimitsConfig, Price } from "../config/schema.js";
 import { DEFAULT_RETRY, Endpoint, LimitedAdapter, type EndpointStats } from "./limiter.js";
 import { TOOL_VERSION } from "../util/version.js";
+import { checkReplayPlan, describeMissing } from "../adapters/replay.js";
 
 export interface EvaluateOptions {
   datasets: string[];
@@ -48,6 +49,11 @@ export interface EvaluateOptions {
   /** Send cases with personal identifiers to endpoints off this machine anyway. */
   allowIdentifiers?: boolean;
   resumeRunId?: string;
+  /** Simulated patient for dialogue cases with a patientScript (multi-turn); without it they get one reply. */
+  patient?: Adapter;
+  patientLimits?: LimitsConfig;
+  /** Candidate replies per simulated dialogue when the case sets no maxTurns. */
+  maxTurns?: number;
   quiet?: boolean;
   stopRequested?: () => boolean;
   /** Called once the run id is known (so Ctrl-C handling can name it). */
@@ -64,11 +70,11 @@ export interface EvaluateResult {
   endpoints: { candidate: EndpointStats; judge: EndpointStats };
 }
 
-type HashedConfig = { candidate: unknown; judge: unknown; judges?: unknown; filters: PlanFilters; repeats: number };
+type HashedConfig = { candidate: unknown; judge: unknown; judges?: unknown; patient?: unknown; filters: PlanFilters; repeats: number };
 
 /** What changes the answers; the shard is part of it (a shard resumes as itself), see also planHash. */
 export function runConfigHash(config: HashedConfig): string {
-  return hashOf({ candidate: config.candidate, judge: config.judge, ...(config.judges !== undefined ? { judges: config.judges } : {}), filters: config.filters, repeats: config.repeats });
+  return hashOf({ candidate: config.candidate, judge: config.judge, ...(config.judges !== undefined ? { judges: config.judges } : {}), ...(config.patient !== undefined ? { patient: config.patient } : {}), filters: config.filters, repeats: config.repeats });
 }
 
 /** The same without the shard: every shard of one evaluation shares it, so merge can check they belong together. */
@@ -115,14 +121,18 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     throw new UserError(`the datasets have ${errors.length} error(s); nothing was run:\n${shown}${errors.length > 20 ? `\n… and ${errors.length - 20} more (medeval datasets validate)` : ""}`);
   }
   const cases = planCases(loaded.cases, tax, o.filters);
+  // A submitted answers file is checked against the plan before anything is written (unknown ids stop the run).
+  const replay = checkReplayPlan(o.candidate, loaded.cases, cases);
+  if (replay?.missing.length && !o.quiet) process.stderr.write(`warning: ${describeMissing(replay)}\n`);
   if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
-  if (!o.allowIdentifiers) refuseIdentifiers(cases, [o.candidate, ...(o.judges?.length ? o.judges : [o.judge])]);
+  if (!o.allowIdentifiers) refuseIdentifiers(cases, [o.candidate, ...(o.judges?.length ? o.judges : [o.judge]), ...(o.patient ? [o.patient] : [])]);
 
   const repeats = o.repeats ?? 1;
   const config = {
     candidate: o.candidate.describe(),
     judge: o.judge.describe(),
     ...(o.judges && o.judges.length > 1 ? { judges: o.judges.map((j) => j.describe()) } : {}),
+    ...(o.patient ? { patient: { ...o.patient.describe(), maxTurns: o.maxTurns ?? null } } : {}),
     filters: o.filters,
     repeats,
     concurrency: o.concurrency,
@@ -175,6 +185,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
         // Units in flight: enough to keep both endpoints busy; each endpoint enforces its own limit.
         concurrency: Math.max(candEndpoint.stats.concurrency, judgeEndpoint.stats.concurrency),
         progress: new Progress(process.stderr, o.quiet), stopRequested,
+        ...(o.patient ? { patient: new LimitedAdapter(o.patient, endpoint("patient", o.patientLimits, o.concurrency)), maxTurns: o.maxTurns } : {}),
       });
     } catch (err) {
       store.setRunStatus(runId, "failed");

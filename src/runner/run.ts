@@ -13,6 +13,8 @@ import { unitMessages, unitsOf, type Unit } from "./prompt.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { errorMessage } from "../util/errors.js";
 import { cacheKey } from "./cache.js";
+import { dialogueKeyParts, isSimulatedDialogue, runDialogue, type DialogueResult } from "./dialogue.js";
+import type { Message } from "../dataset/schema.js";
 
 export interface ExecuteOptions {
   store: RunStore;
@@ -36,6 +38,10 @@ export interface ExecuteOptions {
   retryErrors?: boolean;
   /** Checked between units: set when the user presses Ctrl-C, so in-flight work finishes and nothing new starts. */
   stopRequested?: () => boolean;
+  /** Simulated patient: dialogue cases with a patientScript are played turn by turn (without it: one reply). */
+  patient?: Adapter;
+  /** Candidate replies per simulated dialogue when the case sets no maxTurns. */
+  maxTurns?: number;
 }
 
 export interface ExecuteResult {
@@ -66,10 +72,11 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
       return;
     }
     const messages = unitMessages(u);
+    const patient = o.patient && isSimulatedDialogue(u, o.candidate) ? o.patient : null;
     let resp: ResponseRow | undefined = answered.get(unitKey(u.case.id, u.variant, u.repeat));
     if (!resp) {
       let row: Omit<ResponseRow, "id" | "created_at">;
-      const req = { messages, case: u.case, cacheExtra: { case: lc.contentHash, variant: u.variant, repeat: u.repeat } };
+      const req = { messages, case: u.case, variant: u.variant, cacheExtra: { case: lc.contentHash, variant: u.variant, repeat: u.repeat, ...(patient ? { dialogue: dialogueKeyParts(patient, u, o.maxTurns) } : {}) } };
       const key = o.cache === false || o.candidate.kind === "mock" ? null : cacheKey(o.candidate, req);
       const hit = key ? o.store.findCachedResponse(key) : undefined;
       if (hit) {
@@ -78,9 +85,9 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
       } else {
         res.candidateCalls++;
         try {
-          const r = await o.candidate.complete(req);
+          const r: Partial<DialogueResult> & Awaited<ReturnType<Adapter["complete"]>> = patient ? await runDialogue(o.candidate, patient, u, { maxTurns: o.maxTurns, cacheExtra: req.cacheExtra }) : await o.candidate.complete(req);
           row = {
-            run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "ok", messages_json: JSON.stringify(messages),
+            run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "ok", messages_json: JSON.stringify(r.shown ?? messages),
             answer: r.answer, reasoning: r.reasoning, raw_json: JSON.stringify(r.raw), model: r.model,
             prompt_tokens: r.usage?.promptTokens ?? null, completion_tokens: r.usage?.completionTokens ?? null, latency_ms: r.latencyMs, error: null,
             cached: 0, attempts: r.attempts ?? 1, cache_key: key,
@@ -89,7 +96,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
           res.candidateErrors++;
           state.errors++;
           row = {
-            run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "error", messages_json: JSON.stringify(messages),
+            run_id: o.runId, case_id: u.case.id, variant: u.variant, repeat: u.repeat, status: "error", messages_json: JSON.stringify((err as { shown?: Message[] }).shown ?? messages),
             answer: null, reasoning: null, raw_json: null, model: null, prompt_tokens: null, completion_tokens: null, latency_ms: null, error: errorMessage(err),
             cached: 0, attempts: (err as { attempts?: number }).attempts ?? 1, cache_key: null,
           };
@@ -102,7 +109,9 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     }
 
     if (resp.status === "ok" && needsJudge(u.format) && jury.hasPending(resp.id)) {
-      const out = await jury.judge(u, messages, resp.id, resp.answer ?? "", resp.reasoning);
+      // A simulated dialogue is judged on its whole transcript, as stored with the answer.
+      const shown = patient ? (JSON.parse(resp.messages_json) as Message[]) : messages;
+      const out = await jury.judge(u, shown, resp.id, resp.answer ?? "", resp.reasoning);
       res.judgeCalls += out.calls;
       res.judgeFailures += out.failures;
       state.judgeFailures += out.failures;

@@ -6,6 +6,7 @@ import { datasetStats } from "../../dataset/stats.js";
 import { formatIssue } from "../../util/errors.js";
 import { projectPath } from "../../util/paths.js";
 import { printJson, table } from "../output.js";
+import { importCommand } from "./datasetsImport.js";
 
 const DEFAULT_DATASETS = [projectPath("datasets", "cases")];
 
@@ -66,7 +67,8 @@ function statsCommand(): Command {
 
 export function datasetsCommand(): Command {
   return new Command("datasets")
-    .description("Validate and describe case datasets")
+    .description("Validate, describe and import case datasets")
     .addCommand(validateCommand())
-    .addCommand(statsCommand());
+    .addCommand(statsCommand())
+    .addCommand(importCommand());
 }

@@ -56,6 +56,10 @@ interface RunFlags {
   dryRun?: boolean;
   shard?: { index: number; count: number };
   allowIdentifiers?: boolean;
+  patient?: string;
+  patientBaseUrl?: string;
+  patientApiKeyEnv?: string;
+  maxTurns?: number;
 }
 
 /** Ctrl-C once: finish in-flight calls and stop; twice: leave at once (the database is consistent either way). */
@@ -124,7 +128,7 @@ export function runCommand(): Command {
     .option("-d, --dimension <ids>", "only these dimensions, comma-separated (e.g. CE,DA)", listArg)
     .option("--specialty <name>", "only cases of this specialty (e.g. 胸外科)")
     .option("--datasets <paths...>", "case files or folders (default: the built-in datasets)")
-    .option("--candidate <spec>", "the product under test: openai:MODEL, or mock[:reference|first-option]")
+    .option("--candidate <spec>", "the product under test: openai:MODEL, exec:\"COMMAND ARGS\", replay:ANSWERS.jsonl|csv, http (config file), or mock[:reference|first-option]")
     .option("--base-url <url>", "candidate endpoint (OpenAI-compatible), e.g. http://localhost:8000/v1")
     .option("--api-key-env <name>", "environment variable holding the candidate's API key (default OPENAI_API_KEY)")
     .option("--temperature <t>", "candidate sampling temperature", floatArg(0, 2))
@@ -149,6 +153,10 @@ export function runCommand(): Command {
     .option("--retry-errors", "with --resume: call again the units whose answer was an error")
     .option("--shard <I/N>", "run only shard I of N (a deterministic split by case id); combine with `medeval merge`", parseShard)
     .option("--allow-identifiers", "send cases containing personal identifiers to endpoints off this machine anyway")
+    .option("--patient <spec>", "simulated patient for history-taking cases with a patientScript: openai:MODEL (or a config \"patient\" block)")
+    .option("--patient-base-url <url>", "simulated patient endpoint (OpenAI-compatible)")
+    .option("--patient-api-key-env <name>", "environment variable holding the simulated patient's API key (default OPENAI_API_KEY)")
+    .option("--max-turns <n>", "candidate replies per simulated dialogue when the case sets no maxTurns (default 8)", intArg(1, 30))
     .option("--dry-run", "print the plan (cases, calls, estimated tokens and cost) and exit without calling anything")
     .option("--resume <runId>", "continue an interrupted run: finished answers and judgments are not repeated")
     .option("--json", "print the result as JSON")
@@ -163,7 +171,10 @@ Examples:
       --judge openai:deepseek-chat --judge-base-url https://judge-endpoint/v1 --judge-api-key-env JUDGE_KEY
   $ medeval run --config medeval.config.json --tasks DA01,DA07 --concurrency 16
   $ medeval run --config medeval.config.json --dry-run
-  $ medeval run --resume r20261123-120000-ab12 --config medeval.config.json`)
+  $ medeval run --resume r20261123-120000-ab12 --config medeval.config.json
+  $ medeval run --candidate 'exec:python3 my_product.py' --judge openai:deepseek-chat --tasks DA01
+  $ medeval run --candidate replay:vendor-answers.jsonl --judge openai:deepseek-chat --profile general-llm
+  $ medeval run --config medeval.config.json --tasks WF02 --patient openai:qwen-plus --patient-base-url https://patient-endpoint/v1`)
     .action(async (f: RunFlags) => {
       const file = f.config ? loadConfigFile(f.config) : {};
       const scoring = loadScoringConfig();
@@ -181,6 +192,8 @@ Examples:
       const candidate = createAdapter(candidateCfg);
       const judges = judgeCfgs.map(createAdapter);
       const judge = judges[0]!;
+      const patientSpec = f.patient ?? (file.patient ? undefined : null);
+      const patient = patientSpec === null ? undefined : createAdapter(resolveAdapter("patient", patientSpec, file.patient, { baseUrl: f.patientBaseUrl, apiKeyEnv: f.patientApiKeyEnv, timeoutMs }));
       warnSameFamily(candidate, judges);
       const interrupt = installInterruptHandler();
       try {
@@ -197,6 +210,7 @@ Examples:
           prices: file.prices,
           allowIdentifiers: f.allowIdentifiers,
           resumeRunId: f.resume,
+          patient, maxTurns: f.maxTurns ?? file.maxTurns,
           quiet: f.quiet || f.json,
           stopRequested: interrupt.stopRequested,
           onRunId: (id) => { if (!f.quiet && !f.json) process.stderr.write(chalk.dim(`run ${id}\n`)); },

@@ -46,9 +46,13 @@ export function importCmbClin(opts: ImportOptions): ImportResult {
       const question = typeof qa.question === "string" ? qa.question.trim() : "";
       const answer = typeof qa.answer === "string" ? qa.answer.trim() : "";
       const first = history.length === 0;
-      const input = first ? { context: description, question } : { messages: [...history, { role: "user" as const, content: question }] };
+      const opening = { role: "user" as const, content: `${description}\n\n${question}` };
+      // A dialogue case always needs messages; an open first question reads better as context + question.
+      const input = first
+        ? (format === "dialogue" ? { messages: [opening] } : { context: description, question })
+        : { messages: [...history, { role: "user" as const, content: question }] };
       // The description opens the conversation, so later questions read in order after it.
-      history.push({ role: "user", content: first ? `${description}\n\n${question}` : question });
+      history.push(first ? opening : { role: "user", content: question });
       history.push({ role: "assistant", content: answer });
       try {
         if (!question) throw new SkipRecord(`QA_pairs.${k}.question`, "empty question");

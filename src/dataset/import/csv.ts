@@ -4,7 +4,7 @@ import {
   resolveColumn, SkipRecord, slug, splitKeyPoints,
   type Draft, type ImportOptions, type ImportResult,
 } from "./shared.js";
-import { asRow, choiceColumns, choiceParts, MCQ_FIELDS, rowLabel, rowMeta } from "./mcq.js";
+import { asRow, choiceColumns, choiceParts, MCQ_FIELDS, rowLabel, rowMeta, rowSourceId } from "./mcq.js";
 import { UserError } from "../../util/errors.js";
 
 export const CSV_FIELDS = [...MCQ_FIELDS, "context", "rationale", "keyPoints", "rubric", "unit", "tolerance"] as const;
@@ -58,8 +58,8 @@ export function importCsv(opts: ImportOptions): ImportResult {
 
   const mapped = mapRecords(rows, opts.file, (r, note): Draft[] => {
     const row = asRow(r);
+    r.where.sourceId = rowSourceId(row, opts.map, header);
     const meta = rowMeta(row, opts.map, header, opts, undefined);
-    if (meta.sourceId) r.where.sourceId = meta.sourceId;
     const text = (f: string) => {
       const c = col(f);
       return c ? cellText(row[c]) : undefined;
@@ -112,7 +112,7 @@ export function importCsv(opts: ImportOptions): ImportResult {
         provenance: provenance({
           dataset, file: opts.file, sourceId: meta.sourceId, text: allText,
           specialty: meta.specialty, difficulty: meta.difficulty, synthetic: meta.synthetic,
-          ...(meta.sourceId ? {} : { note: `no id column: id made from the ${rowLabel(r.where)}` }),
+          ...(meta.sourceId ? {} : { note: `no id in the source: id made from ${rowLabel(r.where)}` }),
         }),
       },
     }];

@@ -5,7 +5,7 @@ import path from "node:path";
 import {
   caseId, cellText, checkMappedColumns, checkTaskId, datasetName, fileStem, finishImport, idText, mapRecords, parseBool, parseDifficulty,
   provenance, readCsvRecords, readJsonRecords, readSourceText, resolveColumn, SkipRecord, slug,
-  type Draft, type ImportOptions, type ImportResult, type SourceRecord, type Where,
+  type Draft, type ImportOptions, type ImportProblem, type ImportResult, type SourceRecord, type Where,
 } from "./shared.js";
 
 const LETTERS = "ABCDEFGHIJ".split("");
@@ -151,6 +151,12 @@ export function choiceParts(row: Record<string, unknown>, cols: ChoiceColumns): 
   return { question, options, answer };
 }
 
+/** The row's own id (the id column, or --map id=COLUMN), if it has one. */
+export function rowSourceId(row: Record<string, unknown>, map: Record<string, string>, keys: string[]): string | undefined {
+  const c = map.id ?? resolveColumn(keys, MCQ_CANDIDATES.id!);
+  return c ? idText(row[c]) : undefined;
+}
+
 /** Provenance-related columns shared by mcq and csv rows. */
 export function rowMeta(row: Record<string, unknown>, map: Record<string, string>, keys: string[], opts: ImportOptions, defaultTask: string | undefined) {
   const col = (f: string) => map[f] ?? (MCQ_CANDIDATES[f] ? resolveColumn(keys, MCQ_CANDIDATES[f]!) : undefined);
@@ -162,7 +168,7 @@ export function rowMeta(row: Record<string, unknown>, map: Record<string, string
   const taskRaw = opts.task ?? taskCell ?? defaultTask;
   if (!taskRaw) throw new SkipRecord(map.task ?? "task", "no task: pass --task ID or --map task=COLUMN");
   return {
-    sourceId: get("id"),
+    sourceId: rowSourceId(row, map, keys),
     task: checkTaskId(opts.tax, taskRaw, opts.task ? "task" : (map.task ?? "task")),
     explanation: get("explanation") ?? get("rationale"),
     specialty: get("specialty"),
@@ -172,16 +178,16 @@ export function rowMeta(row: Record<string, unknown>, map: Record<string, string
 }
 
 /** Records of a CSV or JSON/JSONL file, with the union of their keys. */
-export function readRows(file: string): { rows: SourceRecord[]; keys: string[]; skipped: import("./shared.js").ImportProblem[] } {
+export function readRows(file: string): { rows: SourceRecord[]; keys: string[]; skipped: ImportProblem[]; csv: boolean } {
   const text = readSourceText(file);
   if (path.extname(file).toLowerCase() === ".csv" || path.extname(file).toLowerCase() === ".tsv") {
     const { header, rows, skipped } = readCsvRecords(text, file);
-    return { rows, keys: header, skipped };
+    return { rows, keys: header, skipped, csv: true };
   }
   const { records, skipped } = readJsonRecords(text, file);
   const keys = new Set<string>();
   for (const r of records) if (r.value && typeof r.value === "object" && !Array.isArray(r.value)) Object.keys(r.value).forEach((k) => keys.add(k));
-  return { rows: records, keys: [...keys], skipped };
+  return { rows: records, keys: [...keys], skipped, csv: false };
 }
 
 export function asRow(r: SourceRecord): Record<string, unknown> {
@@ -196,14 +202,17 @@ export function rowLabel(where: Where): string {
 export function importMcq(opts: ImportOptions): ImportResult {
   const dataset = datasetName(opts, fileStem(opts.file));
   const prefix = slug(dataset) || "mcq";
-  const { rows, keys, skipped: unreadable } = readRows(opts.file);
-  checkMappedColumns(Object.fromEntries(Object.entries(opts.map)), new Set(keys), opts.file);
-  const cols = choiceColumns(opts.map, keys);
+  const { rows, keys, skipped: unreadable, csv } = readRows(opts.file);
+  checkMappedColumns(opts.map, new Set(keys), opts.file);
+  const fileCols = choiceColumns(opts.map, keys);
 
   const mapped = mapRecords(rows, opts.file, (r): Draft[] => {
     const row = asRow(r);
-    const meta = rowMeta(row, opts.map, keys, opts, "EK02");
-    if (meta.sourceId) r.where.sourceId = meta.sourceId;
+    // CSV rows share the header; JSON records may each carry a different subset of fields (answer_idx or answer).
+    const rowKeys = csv ? keys : Object.keys(row);
+    const cols = csv ? fileCols : choiceColumns(opts.map, rowKeys);
+    r.where.sourceId = rowSourceId(row, opts.map, rowKeys);
+    const meta = rowMeta(row, opts.map, rowKeys, opts, "EK02");
     const { question, options, answer } = choiceParts(row, cols);
     const sourceKey = meta.sourceId ?? rowLabel(r.where).replace(/\s+/g, "");
     return [{
@@ -217,7 +226,7 @@ export function importMcq(opts: ImportOptions): ImportResult {
         provenance: provenance({
           dataset, file: opts.file, sourceId: meta.sourceId, text: `${question}\n${Object.values(options).join("\n")}`,
           specialty: meta.specialty, difficulty: meta.difficulty, synthetic: meta.synthetic,
-          ...(meta.sourceId ? {} : { note: `no id column: id made from the ${rowLabel(r.where)}` }),
+          ...(meta.sourceId ? {} : { note: `no id in the source: id made from ${rowLabel(r.where)}` }),
         }),
       },
     }];

@@ -36,13 +36,13 @@ export function importPubMedQA(opts: ImportOptions): ImportResult {
   if (!whole || typeof whole !== "object" || Array.isArray(whole)) {
     throw new UserError(`${opts.file}: expected one JSON object keyed by PMID ({"12345678": {"QUESTION": …}}), as PubMedQA publishes it`);
   }
-  const records = Object.entries(whole).map(([pmid, value]) => ({ where: { record: `PMID ${pmid}`, sourceId: pmid }, value }));
+  const records = Object.entries(whole).map(([pmid, value]) => ({ where: { record: `PMID ${pmid}` }, value: { pmid, value } }));
 
   const mapped = mapRecords(records, opts.file, (r) => {
-    const parsed = entrySchema.safeParse(r.value);
+    const { pmid, value } = r.value as { pmid: string; value: unknown };
+    const parsed = entrySchema.safeParse(value);
     if (!parsed.success) throw zodSkip(parsed.error);
     const e = parsed.data;
-    const pmid = r.where.sourceId!;
     const task = checkTaskId(opts.tax, opts.task ?? "EK08", "task");
     const contexts = e.CONTEXTS.map((c) => c.trim()).filter(Boolean);
     const labelled = e.LABELS && e.LABELS.length === contexts.length

@@ -28,7 +28,7 @@ export interface ImportProblem extends Where {
 
 export function formatProblem(p: ImportProblem): string {
   const at = `${p.file}${p.line !== undefined ? `:${p.line}` : ""}${p.record ? ` ${p.record}` : ""}`;
-  const id = p.sourceId !== undefined && !(p.record ?? "").includes(p.sourceId) ? ` (id ${p.sourceId})` : "";
+  const id = p.sourceId !== undefined ? ` (id ${p.sourceId})` : "";
   return `${at}${id}: ${p.field ? `${p.field}: ` : ""}${p.reason}`;
 }
 
@@ -247,7 +247,9 @@ export function splitKeyPoints(answer: string): string[] {
 export function zodSkip(error: z.ZodError, prefix = ""): SkipRecord {
   const i = error.issues[0]!;
   const field = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
-  return new SkipRecord(field, i.message);
+  // zod's default "Invalid input: expected array, received undefined" reads better as "missing".
+  const missing = i.code === "invalid_type" && /received undefined/.test(i.message);
+  return new SkipRecord(field, missing ? `missing (expected ${i.expected})` : i.message);
 }
 
 /** The task to use: --task wins, then the record's own, then the default; unknown ids are a skip. */
@@ -280,7 +282,7 @@ export function mapRecords(
 
 /**
  * Validates every draft exactly as `datasets validate` would (errors skip the case, warnings become notes),
- * rejects duplicate ids, and puts id, task and format first in each written case.
+ * rejects duplicate ids, and writes each case's fields in the order authors read them (id, task, format, input, reference, …).
  */
 export function finishImport(from: string, dataset: string, opts: ImportOptions, out: ImporterOutput): ImportResult {
   const cases: Case[] = [];
@@ -298,13 +300,13 @@ export function finishImport(from: string, dataset: string, opts: ImportOptions,
     }
     const prev = seen.get(res.case.id);
     if (prev) {
-      skipped.push({ ...at, field: "id", reason: `duplicate id: case "${res.case.id}" was already imported from ${formatProblem({ file: opts.file, ...prev, field: "", reason: "" }).replace(/: $/, "")}` });
+      skipped.push({ ...at, field: "id", reason: `duplicate id: case "${res.case.id}" was already imported from ${formatProblem({ file: opts.file, line: prev.line, record: prev.record, field: "", reason: "" }).replace(/: $/, "")}` });
       continue;
     }
     seen.set(res.case.id, d.where);
     for (const w of res.issues) notes.push({ ...at, field: w.field, reason: w.message });
-    const { id, task, format, ...rest } = res.case;
-    cases.push({ id, task, format, ...rest } as Case);
+    const { id, task, format, input, reference, ...rest } = res.case as Case & { input: unknown };
+    cases.push({ id, task, format, input, reference, ...rest } as Case);
   }
   return { from, file: opts.file, dataset, units: out.units, cases, skipped, notes };
 }
