@@ -72,7 +72,7 @@ describe("kill -9 mid-run, then resume", () => {
     const judgedBefore = (mid.prepare("SELECT COUNT(*) AS n FROM judgments").get() as { n: number }).n;
     expect((mid.prepare("SELECT status FROM runs").get() as { status: string }).status).toBe("running"); // killed: never marked
     mid.close();
-    expect(finished.length).toBeGreaterThan(5);
+    expect(finished.length).toBeGreaterThan(0);
     expect(finished.length).toBeLessThan(N);
 
     const callsBefore = new Map<string, number>();
