@@ -185,7 +185,9 @@ export class RunStore {
 
   /** Units already answered (and, unless errors are to be retried, those that failed): a resumed run skips them. */
   answeredUnits(runId: string, includeErrors = false): Map<string, ResponseRow> {
-    const rows = this.stmt(`SELECT * FROM responses WHERE run_id = ? ${includeErrors ? "" : "AND status = 'ok'"}`).all(runId) as ResponseRow[];
+    // Everything but the raw reply, the bulk of a row: a resumed 100,000-case run must not load it all.
+    const rows = this.stmt(`SELECT id, run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, NULL AS raw_json, model, prompt_tokens,
+      completion_tokens, latency_ms, error, created_at, cached, attempts, cache_key FROM responses WHERE run_id = ? ${includeErrors ? "" : "AND status = 'ok'"}`).all(runId) as ResponseRow[];
     return new Map(rows.map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
   }
 

@@ -180,7 +180,7 @@ export function rowMeta(row: Record<string, unknown>, map: Record<string, string
 /** Records of a CSV or JSON/JSONL file, with the union of their keys. */
 export function readRows(file: string): { rows: SourceRecord[]; keys: string[]; skipped: ImportProblem[]; csv: boolean } {
   const text = readSourceText(file);
-  if (path.extname(file).toLowerCase() === ".csv" || path.extname(file).toLowerCase() === ".tsv") {
+  if (path.extname(file).toLowerCase() === ".csv") {
     const { header, rows, skipped } = readCsvRecords(text, file);
     return { rows, keys: header, skipped, csv: true };
   }
