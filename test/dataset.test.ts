@@ -103,7 +103,7 @@ describe("dataset validation", () => {
 
   it("warns when a case's format is not its task's format", async () => {
     const r = await issuesFor([{ ...clone(validOpenCase), task: "EK01" }]);
-    expect(r.issues).toEqual([expect.objectContaining({ severity: "warning", field: "format", message: expect.stringMatching(/EK01.*choice task; this case is open/) })]);
+    expect(r.issues).toEqual([expect.objectContaining({ severity: "warning", field: "format", message: expect.stringMatching(/EK01.*takes choice cases; this case is open/) })]);
   });
 
   it("reports an empty file and a missing path", async () => {

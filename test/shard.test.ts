@@ -95,3 +95,18 @@ describe("sharding", () => {
     expect(() => mergeShards(a, [a], noop)).toThrow(/already exists/);
   });
 });
+
+describe("stratified sample for CI subsets", () => {
+  const pool = Array.from({ length: 12 }, (_, i) => ({ case: { id: `P-${i}`, task: i < 7 ? "EK01" : "DA01" } }));
+  it("keeps at most n per task, the same for the same seed whatever the order, different for another seed", async () => {
+    const { sampleByTask } = await import("../src/runner/plan.js");
+    const a = sampleByTask(pool, 3, 42);
+    expect(a.filter((c) => c.case.task === "EK01")).toHaveLength(3);
+    expect(a.filter((c) => c.case.task === "DA01")).toHaveLength(3);
+    const reversed = sampleByTask([...pool].reverse(), 3, 42);
+    expect(reversed.map((c) => c.case.id).sort()).toEqual(a.map((c) => c.case.id).sort());
+    const seeds = new Set([1, 2, 3, 4, 5].map((s) => sampleByTask(pool, 3, s).map((c) => c.case.id).sort().join()));
+    expect(seeds.size).toBeGreaterThan(1);
+    expect(sampleByTask(pool, 100, 1)).toHaveLength(12);
+  });
+});

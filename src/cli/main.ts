@@ -64,7 +64,12 @@ async function main(): Promise<void> {
     throw e;
   });
   const program = buildProgram();
-  program.exitOverride();
+  // Every command, at every depth: usage errors become CommanderErrors, so they exit 2 like all bad input.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    for (const sub of c.commands) override(sub);
+  };
+  override(program);
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

@@ -76,7 +76,7 @@ export function checkCase(c: Case, tax: Taxonomy): CaseCheck[] {
     return out;
   }
   if (task.format !== c.format) {
-    out.push({ field: "format", message: `task ${task.id} (${task.en}) is a ${task.format} task; this case is ${c.format}`, severity: "warning" });
+    out.push({ field: "format", message: `task ${task.id} (${task.en}) takes ${task.format} cases; this case is ${c.format}`, severity: "warning" });
   }
   const p = c.provenance;
   if (p.source === "guideline" && !p.guideline) out.push({ field: "provenance.guideline", message: "source is guideline: give {name, year}", severity: "error" });

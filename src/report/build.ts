@@ -10,6 +10,7 @@ import { buildSummary, type RunSummary } from "./summary.js";
 import { isReviewed, readReviewState, type ReviewState } from "./reviews.js";
 import { toVendor } from "./vendor.js";
 import { REPORT_SCHEMA_VERSION, type Audience, type CaseDetail, type InternalReport, type Report, type TaskRow } from "./json.js";
+import { finalScoreRows } from "../review/state.js";
 
 /** Threshold a task must reach (0–1). Defaults to the scoring config's pass mark. */
 export type ThresholdFor = (taskId: string, dimension: string) => number;
@@ -68,7 +69,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   const caseById = new Map(caseRows.map((c) => [c.case_id, c]));
   const responses = store.listResponses(runId);
   const judgments = store.listJudgments(set.id);
-  const scores = store.listScores(set.id);
+  const scores = finalScoreRows(store, runId, set.id, { tax, scoring });
   const flags: FlagRow[] = s.flags;
   const reviews: ReviewState = readReviewState(store.db, runId, set.id);
 

@@ -6,6 +6,7 @@ import type { Taxonomy } from "../taxonomy/load.js";
 import { seededRandom } from "../util/random.js";
 import { fmtScore, table } from "../cli/output.js";
 import { mdCell } from "./markdown.js";
+import { finalScoreRows } from "../review/state.js";
 
 export interface CaseScore {
   task: string;
@@ -23,7 +24,7 @@ export interface RunScores {
 
 export function loadRunScores(store: RunStore, run: RunRow, set: JudgmentSetRow): RunScores {
   const byCase = new Map<string, number[]>();
-  for (const s of store.listScores(set.id)) {
+  for (const s of finalScoreRows(store, run.id, set.id)) {
     if (s.score === null) continue;
     let arr = byCase.get(s.case_id);
     if (!arr) byCase.set(s.case_id, (arr = []));

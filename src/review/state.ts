@@ -1,7 +1,7 @@
 // The current review state, derived from the append-only actions: per item (case × repeat) whether it is pending,
 // has one of two reviews, needs adjudication or is final, and the final case scores that reports and the gate use.
 import type { DB } from "../store/db.js";
-import { RunStore } from "../store/runStore.js";
+import { RunStore, type ScoreRow } from "../store/runStore.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import { loadTaxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
@@ -238,4 +238,16 @@ export function finalCaseScores(
 ): { cases: FinalCaseScore[]; review: ReviewBlock } {
   const db = storeOrDb instanceof RunStore ? storeOrDb.db : storeOrDb;
   return overviewFinalScores(reviewOverview(db, runId, setId, opts));
+}
+
+/**
+ * The set's score rows with expert scores in place of the judge's where a final review exists: what every report,
+ * comparison and gate must use, so an expert's decision counts everywhere.
+ */
+export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}): ScoreRow[] {
+  const finals = new Map(finalCaseScores(store, runId, setId, opts).cases.filter((f) => f.source === "expert").map((f) => [`${f.case_id}\u0000${f.repeat}`, f]));
+  return store.listScores(setId).map((row) => {
+    const f = finals.get(`${row.case_id}\u0000${row.repeat}`);
+    return f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
+  });
 }

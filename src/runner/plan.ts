@@ -12,6 +12,8 @@ export interface PlanFilters {
   specialty?: string;
   /** Run only shard `index` of `count` (1-based): a deterministic split by case id, for several machines. */
   shard?: { index: number; count: number };
+  /** A stratified subset: at most `perTask` cases from every task, chosen by `seed` (the same seed, the same cases). */
+  sample?: { perTask: number; seed: number };
 }
 
 /** Which shard (0-based) a case belongs to: stable across machines and dataset order. */
@@ -27,6 +29,25 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
+/**
+ * Keeps `perTask` cases per task, ranked by a hash of (seed, case id): the choice does not depend on file order, and a
+ * case stays chosen when others are added to its task (for CI subsets that remain comparable across releases).
+ */
+export function sampleByTask<T extends { case: { id: string; task: string } }>(cases: T[], perTask: number, seed: number): T[] {
+  const byTask = new Map<string, T[]>();
+  for (const c of cases) {
+    let arr = byTask.get(c.case.task);
+    if (!arr) byTask.set(c.case.task, (arr = []));
+    arr.push(c);
+  }
+  const keep = new Set<T>();
+  for (const arr of byTask.values()) {
+    const ranked = arr.map((c) => ({ c, r: sha256(`${seed}:${c.case.id}`) })).sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : 0));
+    for (const { c } of ranked.slice(0, perTask)) keep.add(c);
+  }
+  return cases.filter((c) => keep.has(c));
+}
+
 export function planCases(cases: LoadedCase[], tax: Taxonomy, f: PlanFilters): LoadedCase[] {
   const sel = resolveProfile(tax, f.profile);
   const taskSet = new Set(sel.taskIds);
@@ -36,7 +57,7 @@ export function planCases(cases: LoadedCase[], tax: Taxonomy, f: PlanFilters): L
   for (const d of f.dimensions ?? []) {
     if (!tax.dimension(d)) throw new UserError(`--dimension: unknown dimension "${d}" (expected one of ${tax.dimensions.map((x) => x.id).join(", ")})`);
   }
-  return cases.filter(({ case: c, dimension }) => {
+  const planned = cases.filter(({ case: c, dimension }) => {
     const inProfile = taskSet.has(c.task) || sel.specialties.includes(c.provenance.specialty);
     if (!inProfile) return false;
     if (f.tasks?.length && !f.tasks.includes(c.task)) return false;
@@ -45,4 +66,5 @@ export function planCases(cases: LoadedCase[], tax: Taxonomy, f: PlanFilters): L
     if (f.shard && shardOf(c.id, f.shard.count) !== f.shard.index - 1) return false;
     return true;
   });
+  return f.sample ? sampleByTask(planned, f.sample.perTask, f.sample.seed) : planned;
 }

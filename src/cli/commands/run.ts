@@ -60,6 +60,8 @@ interface RunFlags {
   patientBaseUrl?: string;
   patientApiKeyEnv?: string;
   maxTurns?: number;
+  sample?: number;
+  seed?: number;
 }
 
 /** Ctrl-C once: finish in-flight calls and stop; twice: leave at once (the database is consistent either way). */
@@ -157,6 +159,8 @@ export function runCommand(): Command {
     .option("--patient-base-url <url>", "simulated patient endpoint (OpenAI-compatible)")
     .option("--patient-api-key-env <name>", "environment variable holding the simulated patient's API key (default OPENAI_API_KEY)")
     .option("--max-turns <n>", "candidate replies per simulated dialogue when the case sets no maxTurns (default 8)", intArg(1, 30))
+    .option("--sample <n>", "a stratified subset: at most n cases from every task (for CI); see --seed", intArg(1, 1_000_000))
+    .option("--seed <s>", "which cases --sample picks (default 1): the same seed picks the same cases", intArg(0, 2 ** 31 - 1))
     .option("--dry-run", "print the plan (cases, calls, estimated tokens and cost) and exit without calling anything")
     .option("--resume <runId>", "continue an interrupted run: finished answers and judgments are not repeated")
     .option("--json", "print the result as JSON")
@@ -183,7 +187,8 @@ Examples:
       const judgeCfgs = resolveJudgeConfigs(f.judge, file.judge, { baseUrl: f.judgeBaseUrl, apiKeyEnv: f.judgeApiKeyEnv, timeoutMs }, scoring);
       const judgeCfg = judgeCfgs[0]!;
       const datasets = f.datasets ?? file.datasets ?? [projectPath("datasets", "cases")];
-      const filters = { profile: f.profile ?? file.profile ?? "general-llm", tasks: f.tasks, dimensions: f.dimension, specialty: f.specialty, ...(f.shard ? { shard: f.shard } : {}) };
+      const filters = { profile: f.profile ?? file.profile ?? "general-llm", tasks: f.tasks, dimensions: f.dimension, specialty: f.specialty, ...(f.shard ? { shard: f.shard } : {}),
+        ...(f.sample ? { sample: { perTask: f.sample, seed: f.seed ?? 1 } } : {}) };
       const repeats = f.repeats ?? file.repeats ?? 1;
       if (f.dryRun) {
         await printDryRun(datasets, filters, repeats, candidateCfg, judgeCfg, file.prices, f.json);
