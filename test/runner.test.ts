@@ -222,3 +222,17 @@ describe("dry run", () => {
     expect(plan.estimatedCost.currency).toBe("CNY");
   });
 });
+
+describe("permanent errors", () => {
+  it("an error marked not retryable is not retried, whatever its message says", async () => {
+    const { permanentError } = await import("../src/adapters/errors.js");
+    expect(classifyError(permanentError("command timed out talking to itself")).retryable).toBe(false);
+    const e = new Endpoint("t", { concurrency: 1, maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2 });
+    let calls = 0;
+    await expect(e.call(async () => {
+      calls++;
+      throw permanentError("exited with code 3; stderr: connection timed out");
+    })).rejects.toThrow(/code 3/);
+    expect(calls).toBe(1);
+  });
+});

@@ -9,6 +9,11 @@ export class AdapterHttpError extends Error {
   }
 }
 
+/** An error that retrying cannot fix (a local command that failed, a reply that will never parse): record it at once. */
+export function permanentError(message: string): Error {
+  return Object.assign(new Error(message), { retryable: false });
+}
+
 export interface ErrorClass {
   retryable: boolean;
   /** Set for 429: the runner backs off its concurrency. */
@@ -36,6 +41,8 @@ function statusClass(status: number, retryAfterMs: number | null): ErrorClass {
 }
 
 export function classifyError(err: unknown): ErrorClass {
+  // An adapter's explicit word wins over any guess from the message text below.
+  if ((err as { retryable?: unknown } | null)?.retryable === false) return { retryable: false, rateLimited: false, retryAfterMs: null, status: null };
   if (err instanceof APIConnectionError) return { retryable: true, rateLimited: false, retryAfterMs: null, status: null };
   if (err instanceof APIError && typeof err.status === "number") {
     const h = err.headers as Headers | undefined;

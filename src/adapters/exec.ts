@@ -11,6 +11,7 @@ import { splitReasoning } from "./reasoning.js";
 import { UserError } from "../util/errors.js";
 import { sha256 } from "../util/hash.js";
 import { zodIssueLines } from "../util/zod.js";
+import { permanentError } from "./errors.js";
 
 /** What the command must print: one JSON object (the last line of stdout, when it prints logs first). */
 export const execReplySchema = z.object({
@@ -193,13 +194,13 @@ export class ExecAdapter implements Adapter {
       });
       // A command that exits without reading its stdin makes our write fail with EPIPE: its exit status tells.
       child.stdin.on("error", () => undefined);
-      child.on("error", (err) => finish(new Error(`${what}: cannot start: ${err.message}`)));
+      child.on("error", (err) => finish(permanentError(`${what}: cannot start: ${err.message}`)));
       child.on("close", (code, sig) => {
         const errTail = tail(stderr);
         const withStderr = (msg: string) => `${what}: ${msg}${errTail ? `; stderr: ${errTail}` : "; no stderr"}`;
-        if (failure) return finish(new Error(withStderr(failure)));
-        if (sig) return finish(new Error(withStderr(`was killed by ${sig}`)));
-        if (code !== 0) return finish(new Error(withStderr(`exited with code ${code}`)));
+        if (failure) return finish(permanentError(withStderr(failure)));
+        if (sig) return finish(permanentError(withStderr(`was killed by ${sig}`)));
+        if (code !== 0) return finish(permanentError(withStderr(`exited with code ${code}`)));
         finish(null, { stdout: Buffer.concat(stdout).toString("utf8"), stderr });
       });
       child.stdin.end(stdin);
@@ -212,7 +213,7 @@ export function parseReply(stdout: string, what: string, stderr = ""): z.infer<t
   const text = stdout.trim();
   const errTail = tail(stderr);
   const suffix = errTail ? `; stderr: ${errTail}` : "";
-  if (!text) throw new Error(`${what}: printed nothing on stdout (expected one JSON object {"answer": …})${suffix}`);
+  if (!text) throw permanentError(`${what}: printed nothing on stdout (expected one JSON object {"answer": …})${suffix}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -221,10 +222,10 @@ export function parseReply(stdout: string, what: string, stderr = ""): z.infer<t
     try {
       value = JSON.parse(last);
     } catch {
-      throw new Error(`${what}: stdout is not JSON (expected one JSON object {"answer": …}; got ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)})${suffix}`);
+      throw permanentError(`${what}: stdout is not JSON (expected one JSON object {"answer": …}; got ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)})${suffix}`);
     }
   }
   const parsed = execReplySchema.safeParse(value);
-  if (!parsed.success) throw new Error(`${what}: stdout JSON does not match {"answer": string, "reasoning"?: string}: ${zodIssueLines(parsed.error).join("; ")}${suffix}`);
+  if (!parsed.success) throw permanentError(`${what}: stdout JSON does not match {"answer": string, "reasoning"?: string}: ${zodIssueLines(parsed.error).join("; ")}${suffix}`);
   return parsed.data;
 }
