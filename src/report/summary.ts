@@ -67,7 +67,7 @@ function priceTokens(config: Priced, cand: { p: number; c: number }, judge: { p:
 
 export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig): RunSummary {
   const db = store.db;
-  const caseRows = store.listCases(run.id);
+  const caseRows = store.listCaseKeys(run.id);
   // Final scores: an expert's where a final review exists, else the judge's (src/review/state.ts).
   const final = finalCaseScores(store, run.id, set.id, { tax, scoring });
   const scores = final.cases;

@@ -1,6 +1,7 @@
-// Everything review needs about one run and judgment set, read once: cases, answers, per-judge verdicts, scores, flags.
+// Everything review needs about one run and judgment set: scores and flags read once; case texts, answers and
+// per-judge verdicts read by index when an item is looked at, so a 100,000-case run is never held in memory.
 import type { DB } from "../store/db.js";
-import { RunStore, type CaseRow, type FlagRow, type JudgmentRow, type ResponseRow, type ScoreRow } from "../store/runStore.js";
+import { RunStore, type FlagRow, type JudgmentRow, type ResponseRow, type ScoreRow } from "../store/runStore.js";
 import type { Case } from "../dataset/schema.js";
 import type { JudgeReply } from "../judge/schema.js";
 import { UserError } from "../util/errors.js";
@@ -28,14 +29,19 @@ export interface ReviewContext {
   runId: string;
   setId: number;
   repeats: number;
-  cases: Map<string, { row: CaseRow; c: Case }>;
+  /** Planned cases by id; `c` (the full case) is read from the database the first time it is needed. */
+  cases: Map<string, { row: CaseKeys; readonly c: Case }>;
   /** Score rows of the set by item key. */
   scores: Map<string, ScoreRow>;
   /** Flags by item key (a group's variant flags are gathered under their case). */
   flags: Map<string, FlagRow[]>;
-  responses: ResponseRow[];
-  judgmentsByResponse: Map<number, JudgmentRow[]>;
+  /** One unit's stored answer (by index, read when asked: a large run is never loaded whole). */
+  responseOf(caseId: string, variant: string, repeat: number): ResponseRow | null;
+  /** Every judge's judgment of a response in this set. */
+  judgmentsOf(responseId: number): JudgmentRow[];
 }
+
+type CaseKeys = ReturnType<RunStore["listCaseKeys"]>[number];
 
 export function hasTable(db: DB, name: string): boolean {
   return Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')").get(name));
@@ -46,7 +52,16 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
   const run = store.getRun(runId);
   if (!run) throw new UserError(`no run "${runId}" in this database (list them with \`medeval runs\`)`);
   const repeats = (JSON.parse(run.config_json) as { repeats?: number }).repeats ?? 1;
-  const cases = new Map(store.listCases(runId).map((row) => [row.case_id, { row, c: RunStore.parseCase(row) }]));
+  const cases = new Map<string, { row: CaseKeys; readonly c: Case }>();
+  for (const row of store.listCaseKeys(runId)) {
+    let parsed: Case | undefined;
+    cases.set(row.case_id, {
+      row,
+      get c() {
+        return (parsed ??= RunStore.parseCase(store.getCase(runId, row.case_id)!));
+      },
+    });
+  }
   const scores = new Map(store.listScores(setId).map((s) => [itemKey(s.case_id, s.repeat), s]));
   const flags = new Map<string, FlagRow[]>();
   for (const f of store.listFlags(runId, setId)) {
@@ -55,13 +70,9 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
     if (list) list.push(f);
     else flags.set(k, [f]);
   }
-  const judgmentsByResponse = new Map<number, JudgmentRow[]>();
-  for (const j of store.listJudgments(setId)) {
-    const list = judgmentsByResponse.get(j.response_id);
-    if (list) list.push(j);
-    else judgmentsByResponse.set(j.response_id, [j]);
-  }
-  return { db, runId, setId, repeats, cases, scores, flags, responses: store.listResponses(runId), judgmentsByResponse };
+  const responseOf = (caseId: string, variant: string, repeat: number) =>
+    store.caseResponses(runId, caseId).find((r) => r.variant === variant && r.repeat === repeat) ?? null;
+  return { db, runId, setId, repeats, cases, scores, flags, responseOf, judgmentsOf: (id) => store.responseJudgments(setId, id) };
 }
 
 /** The answers (one per variant; one unit for non-group cases) of an item, each with its judges' verdicts. */
@@ -70,8 +81,8 @@ export function unitViews(ctx: ReviewContext, caseId: string, repeat: number): U
   if (!entry) return [];
   const variants = entry.c.format === "group" ? entry.c.variants.map((v) => v.id) : [""];
   return variants.map((variant) => {
-    const response = ctx.responses.find((r) => r.case_id === caseId && r.variant === variant && r.repeat === repeat) ?? null;
-    const judges = (response ? ctx.judgmentsByResponse.get(response.id) ?? [] : []).map((j) => ({
+    const response = ctx.responseOf(caseId, variant, repeat);
+    const judges = (response ? ctx.judgmentsOf(response.id) : []).map((j) => ({
       judge: j.judge, status: j.status, error: j.error,
       reply: j.status === "ok" && j.verdict_json ? (JSON.parse(j.verdict_json) as JudgeReply) : null,
     }));

@@ -64,7 +64,7 @@ export function expertCaseScore(ctx: ReviewContext, caseId: string, repeat: numb
   const units = unitsOf(c, repeat + 1).filter((u) => u.repeat === repeat);
   const scores: number[] = [];
   for (const u of units) {
-    const resp = ctx.responses.find((r) => r.case_id === caseId && r.variant === u.variant && r.repeat === repeat);
+    const resp = ctx.responseOf(caseId, u.variant, repeat);
     const s = scoreUnit(c, u.format, u.input, resp?.status === "ok" ? resp.answer ?? "" : "", judgment, false, cfg);
     if (s.score === null) return null;
     scores.push(s.score);

@@ -1,6 +1,6 @@
 // The scoring stage: derives every case score and flag of a judgment set from the stored responses and judgments.
 // It can be re-run at any time (after a resume, a re-judge or a review) and always gives the same result.
-import type { RunStore, ScoreRow, FlagRow, ResponseRow, JudgmentRow } from "../store/runStore.js";
+import type { RunStore, ScoreRow, ResponseRow, CaseRow } from "../store/runStore.js";
 import { RunStore as Store, unitKey } from "../store/runStore.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "./config.js";
@@ -19,23 +19,25 @@ export interface StageResult {
   flags: number;
 }
 
+/** Cases are read a page at a time, and each case's responses and judgments by index: memory stays flat at any size. */
+const PAGE = 500;
+
 export function scoreRun(store: RunStore, runId: string, setId: number, tax: Taxonomy, cfg: ScoringConfig, repeats = 1): StageResult {
-  const responses = new Map<string, ResponseRow>(store.listResponses(runId).map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
-  // Every judge's judgment of a response: a jury of one or more.
-  const judgments = new Map<number, JudgmentRow[]>();
-  for (const j of store.listJudgments(setId)) {
-    const list = judgments.get(j.response_id);
-    if (list) list.push(j);
-    else judgments.set(j.response_id, [j]);
-  }
+  const result: StageResult = { scored: 0, unscored: 0, flags: 0 };
+  store.rewriteScores(runId, setId, (write) => {
+    const flag = (caseId: string, repeat: number, variant: string, kind: string, reason: string) => {
+      write.flag({ run_id: runId, set_id: setId, case_id: caseId, repeat, variant, kind, reason });
+      result.flags++;
+    };
+    for (let after = 0, page = store.pageCases(runId, 0, PAGE); page.length; after = page[page.length - 1]!.rowid, page = store.pageCases(runId, after, PAGE)) {
+      for (const row of page) scoreCase(row, write, flag);
+    }
+  });
+  return result;
 
-  const scores: ScoreRow[] = [];
-  const flags: FlagRow[] = [];
-  const flag = (caseId: string, repeat: number, variant: string, kind: string, reason: string) =>
-    flags.push({ run_id: runId, set_id: setId, case_id: caseId, repeat, variant, kind, reason });
-
-  for (const row of store.listCases(runId)) {
+  function scoreCase(row: CaseRow, write: { score: (s: ScoreRow) => void }, flag: (caseId: string, repeat: number, variant: string, kind: string, reason: string) => void): void {
     const c = Store.parseCase(row);
+    const responses = new Map<string, ResponseRow>(store.caseResponses(runId, c.id).map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
     const task = tax.task(c.task);
     for (let rep = 0; rep < repeats; rep++) {
       const units = unitsOf(c, repeats).filter((u) => u.repeat === rep);
@@ -52,7 +54,8 @@ export function scoreRun(store: RunStore, runId: string, setId: number, tax: Tax
           missing = true;
           continue;
         }
-        const jury = aggregateJudgments(judgments.get(resp.id) ?? [], rubricWithIds(c.reference.rubric), cfg);
+        // Every judge's judgment of the response: a jury of one or more.
+        const jury = aggregateJudgments(store.responseJudgments(setId, resp.id), rubricWithIds(c.reference.rubric), cfg);
         const reply = jury.aggregated;
         if (jury.status === "failed") {
           flag(c.id, rep, u.variant, "judge-failed", jury.excluded.map((e) => `${e.judge}: ${e.error}`).join(" | "));
@@ -100,14 +103,14 @@ export function scoreRun(store: RunStore, runId: string, setId: number, tax: Tax
       if (score !== null && Math.abs(score - cfg.passMark) <= margin) {
         flag(c.id, rep, "", "near-threshold", `case score ${(score * 100).toFixed(1)} is within ${(margin * 100).toFixed(1)} of the pass mark ${(cfg.passMark * 100).toFixed(1)}`);
       }
-      scores.push({
+      write.score({
         set_id: setId, run_id: runId, case_id: c.id, repeat: rep,
         status: score === null ? "unscored" : "scored", score,
         objective: avg("objective"), rubric: avg("rubric"), result: avg("result"), reasoning: avg("reasoning"), approach: avg("approach"),
         safety, detail_json: JSON.stringify(detail),
       });
+      if (score === null) result.unscored++;
+      else result.scored++;
     }
   }
-  store.replaceScores(runId, setId, scores, flags);
-  return { scored: scores.filter((s) => s.status === "scored").length, unscored: scores.filter((s) => s.status === "unscored").length, flags: flags.length };
 }

@@ -220,6 +220,48 @@ export class RunStore {
     return this.stmt("SELECT * FROM judgments WHERE cache_key = ? AND status = 'ok' LIMIT 1").get(key) as JudgmentRow | undefined;
   }
 
+  /** Planned cases in insertion order, a page at a time (keyset on rowid): lets a stage walk a 100,000-case run. */
+  pageCases(runId: string, afterRowid: number, limit: number): (CaseRow & { rowid: number })[] {
+    return this.stmt("SELECT rowid, * FROM run_cases WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT ?").all(runId, afterRowid, limit) as (CaseRow & { rowid: number })[];
+  }
+
+  getCase(runId: string, caseId: string): CaseRow | undefined {
+    return this.stmt("SELECT * FROM run_cases WHERE run_id = ? AND case_id = ?").get(runId, caseId) as CaseRow | undefined;
+  }
+
+  /** Task and dimension of every planned case, without the case text. */
+  listCaseKeys(runId: string): Pick<CaseRow, "case_id" | "task" | "dimension" | "format" | "specialty" | "difficulty" | "content_hash">[] {
+    return this.stmt("SELECT case_id, task, dimension, format, specialty, difficulty, content_hash FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as Pick<CaseRow, "case_id" | "task" | "dimension" | "format" | "specialty" | "difficulty" | "content_hash">[];
+  }
+
+  /** One case's responses, without the raw replies (uses the unique index). */
+  caseResponses(runId: string, caseId: string): ResponseRow[] {
+    return this.stmt(`SELECT id, run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, NULL AS raw_json, model, prompt_tokens,
+      completion_tokens, latency_ms, error, created_at, cached, attempts, cache_key FROM responses WHERE run_id = ? AND case_id = ?`).all(runId, caseId) as ResponseRow[];
+  }
+
+  /** Every judge's judgment of one response in a set. */
+  responseJudgments(setId: number, responseId: number): JudgmentRow[] {
+    return this.stmt("SELECT * FROM judgments WHERE set_id = ? AND response_id = ? ORDER BY judge").all(setId, responseId) as JudgmentRow[];
+  }
+
+  /**
+   * Replaces a set's derived scores and flags, streaming: `produce` is handed writers and runs inside one
+   * transaction, so readers see the old rows or the new ones, never a mix, and nothing is held in memory.
+   */
+  rewriteScores(runId: string, setId: number, produce: (write: { score: (s: ScoreRow) => void; flag: (f: FlagRow) => void }) => void): void {
+    const insScore = this.stmt(
+      `INSERT INTO scores (set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety, detail_json)
+       VALUES (@set_id, @run_id, @case_id, @repeat, @status, @score, @objective, @rubric, @result, @reasoning, @approach, @safety, @detail_json)`,
+    );
+    const insFlag = this.stmt(`INSERT OR IGNORE INTO flags (run_id, set_id, case_id, repeat, variant, kind, reason) VALUES (@run_id, @set_id, @case_id, @repeat, @variant, @kind, @reason)`);
+    this.db.transaction(() => {
+      this.stmt("DELETE FROM scores WHERE set_id = ?").run(setId);
+      this.stmt("DELETE FROM flags WHERE run_id = ? AND set_id = ?").run(runId, setId);
+      produce({ score: (r) => insScore.run(r), flag: (f) => insFlag.run(f) });
+    })();
+  }
+
   listResponses(runId: string): ResponseRow[] {
     return this.stmt("SELECT * FROM responses WHERE run_id = ? ORDER BY case_id, variant, repeat").all(runId) as ResponseRow[];
   }
@@ -253,23 +295,6 @@ export class RunStore {
 
   listJudgments(setId: number): JudgmentRow[] {
     return this.stmt("SELECT * FROM judgments WHERE set_id = ? ORDER BY response_id, judge").all(setId) as JudgmentRow[];
-  }
-
-  /** Scores and flags are derived: replace the whole set's in one transaction. */
-  replaceScores(runId: string, setId: number, scores: ScoreRow[], flags: FlagRow[]): void {
-    const insScore = this.stmt(
-      `INSERT INTO scores (set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety, detail_json)
-       VALUES (@set_id, @run_id, @case_id, @repeat, @status, @score, @objective, @rubric, @result, @reasoning, @approach, @safety, @detail_json)`,
-    );
-    const insFlag = this.stmt(
-      `INSERT OR IGNORE INTO flags (run_id, set_id, case_id, repeat, variant, kind, reason) VALUES (@run_id, @set_id, @case_id, @repeat, @variant, @kind, @reason)`,
-    );
-    this.db.transaction(() => {
-      this.stmt("DELETE FROM scores WHERE set_id = ?").run(setId);
-      this.stmt("DELETE FROM flags WHERE run_id = ? AND set_id = ?").run(runId, setId);
-      for (const s of scores) insScore.run(s);
-      for (const f of flags) insFlag.run(f);
-    })();
   }
 
   listScores(setId: number): ScoreRow[] {
