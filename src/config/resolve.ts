@@ -1,26 +1,12 @@
 // Builds adapter configs from a config file and command-line flags (flags win), validated by zod.
-import { readFileSync } from "node:fs";
 import { adapterConfigSchema, configFileSchema, type AdapterConfig, type ConfigFile } from "./schema.js";
 import { UserError } from "../util/errors.js";
 import { zodIssueLines } from "../util/zod.js";
 import { splitCommandLine } from "../adapters/exec.js";
+import { loadJsonFile } from "../util/jsonFile.js";
 
 export function loadConfigFile(file: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UserError(`${file}: cannot read the config file (${(err as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (err) {
-    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = configFileSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${file}: invalid config\n${zodIssueLines(parsed.error).map((l) => `  ${l}`).join("\n")}`);
-  return parsed.data;
+  return loadJsonFile(file, configFileSchema, "config").data;
 }
 
 export interface AdapterFlags {

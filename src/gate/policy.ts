@@ -1,9 +1,9 @@
 // The release-gate policy file (gate.json). Scores are on 0–1, like the pass mark in rubrics/scoring.json.
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { Taxonomy } from "../taxonomy/load.js";
 import { UserError } from "../util/errors.js";
 import { zodIssueLines } from "../util/zod.js";
+import { loadJsonFile } from "../util/jsonFile.js";
 
 const unit = z.number().min(0, "must be a score from 0 to 1").max(1, "must be a score from 0 to 1 (scores are 0–1 here, e.g. 0.7 for 70)");
 /** Keys are ids, or "*" for every one present in the run that has no entry of its own. */
@@ -51,19 +51,7 @@ export function parsePolicy(raw: unknown, file: string, tax: Taxonomy): GatePoli
 }
 
 export function loadPolicy(file: string, tax: Taxonomy): GatePolicy {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UserError(`${file}: cannot read the gate policy (${(err as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file}: the gate policy is not valid JSON (${(err as Error).message})`);
-  }
-  return parsePolicy(raw, file, tax);
+  return parsePolicy(loadJsonFile(file, z.unknown(), "gate policy").data, file, tax);
 }
 
 /** The threshold a task must reach: the policy's entry for it, else its "*", else the pass mark. */

@@ -1,10 +1,8 @@
 // Review rules live in rubrics/review.json (which flags enter the queue, the audit sample, reviewers per item).
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { projectPath } from "../util/paths.js";
 import { sha256 } from "../util/hash.js";
-import { UserError } from "../util/errors.js";
-import { zodIssueLines } from "../util/zod.js";
+import { loadJsonFile } from "../util/jsonFile.js";
 
 const reviewSchema = z.strictObject({
   version: z.string(),
@@ -28,19 +26,6 @@ export type ReviewConfig = z.infer<typeof reviewSchema> & { hash: string };
 export const DEFAULT_REVIEW_CONFIG = projectPath("rubrics", "review.json");
 
 export function loadReviewConfig(file = DEFAULT_REVIEW_CONFIG): ReviewConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UserError(`${file}: cannot read the review config (${(err as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = reviewSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${file}: invalid review config\n${zodIssueLines(parsed.error).join("\n")}`);
-  return { ...parsed.data, hash: sha256(text) };
+  const { data, text } = loadJsonFile(file, reviewSchema, "review config");
+  return { ...data, hash: sha256(text) };
 }

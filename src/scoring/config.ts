@@ -1,10 +1,8 @@
 // Scoring weights and thresholds live in rubrics/scoring.json, not in code.
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { projectPath } from "../util/paths.js";
 import { sha256 } from "../util/hash.js";
-import { UserError } from "../util/errors.js";
-import { zodIssueLines } from "../util/zod.js";
+import { loadJsonFile } from "../util/jsonFile.js";
 
 const weights = z.strictObject({
   objective: z.number().min(0).optional(),
@@ -47,14 +45,6 @@ const scoringSchema = z.strictObject({
 export type ScoringConfig = z.infer<typeof scoringSchema> & { hash: string };
 
 export function loadScoringConfig(file = projectPath("rubrics", "scoring.json")): ScoringConfig {
-  const text = readFileSync(file, "utf8");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = scoringSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${file}: invalid scoring config\n${zodIssueLines(parsed.error).join("\n")}`);
-  return { ...parsed.data, hash: sha256(text) };
+  const { data, text } = loadJsonFile(file, scoringSchema, "scoring config");
+  return { ...data, hash: sha256(text) };
 }

@@ -1,10 +1,9 @@
 // The taxonomy is data (rubrics/taxonomy.json); this module validates it and answers questions about it.
-import { readFileSync } from "node:fs";
 import { projectPath } from "../util/paths.js";
 import { sha256 } from "../util/hash.js";
 import { UserError } from "../util/errors.js";
-import { zodIssueLines } from "../util/zod.js";
 import { taxonomyFileSchema, type Dimension, type DimensionId, type Profile, type Task } from "./schema.js";
+import { loadJsonFile } from "../util/jsonFile.js";
 
 export interface Taxonomy {
   version: string;
@@ -27,21 +26,7 @@ export interface ProfileSelection {
 export const DEFAULT_TAXONOMY_PATH = projectPath("rubrics", "taxonomy.json");
 
 export function loadTaxonomy(file = DEFAULT_TAXONOMY_PATH): Taxonomy {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UserError(`${file}: cannot read the taxonomy file (${(err as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = taxonomyFileSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${file}: invalid taxonomy\n${zodIssueLines(parsed.error).join("\n")}`);
-  const data = parsed.data;
+  const { data, text } = loadJsonFile(file, taxonomyFileSchema, "taxonomy");
 
   const problems: string[] = [];
   const taskById = new Map<string, Task>();
