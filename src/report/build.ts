@@ -17,6 +17,12 @@ export type ThresholdFor = (taskId: string, dimension: string) => number;
 
 export interface BuildOptions {
   audience: Audience;
+  /**
+   * Which cases get the per-case drill-down: all, only flagged ones, or none. Default: all up to
+   * DEFAULT_DETAIL_LIMIT cases, else flagged (critical first) up to that limit — a 100,000-case drill-down is
+   * hundreds of megabytes no one reads; the report says what it left out.
+   */
+  cases?: "all" | "flagged" | "none";
   thresholdFor?: ThresholdFor;
   /** Fixed timestamp (tests, reproducible reports); default now. */
   generatedAt?: string;
@@ -65,20 +71,16 @@ export function buildReport(store: RunStore, run: RunRow, set: JudgmentSetRow, t
 function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions): InternalReport {
   const runId = s.run.id;
   const thresholdFor = opts.thresholdFor ?? (() => scoring.passMark);
-  const caseRows = store.listCases(runId);
+  // Keys only: case texts, answers and judgments are read by index for the cases the drill-down shows.
+  const caseRows = store.listCaseKeys(runId);
   const caseById = new Map(caseRows.map((c) => [c.case_id, c]));
-  const responses = store.listResponses(runId);
-  const judgments = store.listJudgments(set.id);
   const scores = finalScoreRows(store, runId, set.id, { tax, scoring });
   const flags: FlagRow[] = s.flags;
   const reviews: ReviewState = readReviewState(store.db, runId, set.id);
 
-  const respByUnit = group(responses, (r) => ukey(r.case_id, r.repeat));
-  const judgByResp = group(judgments, (j) => String(j.response_id));
   const scoreByUnit = new Map<string, ScoreRow>(scores.map((x) => [ukey(x.case_id, x.repeat), x]));
   const flagsByUnit = group(flags, (f) => ukey(f.case_id, f.repeat));
   const scoresByCase = group(scores, (x) => x.case_id);
-  const respByCase = group(responses, (r) => r.case_id);
   const idsByTask = group(caseRows, (c) => c.task);
   const criticalByTask = new Map<string, number>();
   for (const f of flags) {
@@ -112,13 +114,13 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
     const prev = flaggedCases.get(f.case_id) ?? true;
     flaggedCases.set(f.case_id, prev && isReviewed(reviews, f.case_id, f.repeat));
   }
+  // Errors per case (failed candidate calls and failed judgments), counted by the database.
   const errorsByCase = new Map<string, number>();
-  for (const r of responses) if (r.status === "error") errorsByCase.set(r.case_id, (errorsByCase.get(r.case_id) ?? 0) + 1);
-  const respCase = new Map(responses.map((r) => [r.id, r.case_id]));
-  for (const j of judgments) {
-    const cid = respCase.get(j.response_id);
-    if (j.status === "failed" && cid) errorsByCase.set(cid, (errorsByCase.get(cid) ?? 0) + 1);
-  }
+  const errorRows = store.db.prepare(
+    `SELECT case_id, COUNT(*) AS n FROM responses WHERE run_id = ? AND status = 'error' GROUP BY case_id
+     UNION ALL SELECT r.case_id, COUNT(*) FROM judgments j JOIN responses r ON r.id = j.response_id WHERE j.set_id = ? AND j.status = 'failed' GROUP BY r.case_id`,
+  ).all(runId, set.id) as { case_id: string; n: number }[];
+  for (const e of errorRows) errorsByCase.set(e.case_id, (errorsByCase.get(e.case_id) ?? 0) + e.n);
 
   const tasks: TaskRow[] = s.aggregates.tasks.map((t) => {
     const def = tax.task(t.id);
@@ -138,10 +140,13 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   });
 
   // ---- per-case drill-down
+  const detail = drillDownCases(caseRows, flags, opts.cases);
   const cases: CaseDetail[] = [];
-  for (const row of caseRows) {
+  for (const keys of detail.rows) {
+    const row = store.getCase(runId, keys.case_id)!;
     const c = Store.parseCase(row);
-    const repeats = new Set<number>([...(scoresByCase.get(row.case_id) ?? []).map((x) => x.repeat), ...(respByCase.get(row.case_id) ?? []).map((r) => r.repeat)]);
+    const caseResponses = store.caseResponses(runId, row.case_id);
+    const repeats = new Set<number>([...(scoresByCase.get(row.case_id) ?? []).map((x) => x.repeat), ...caseResponses.map((r) => r.repeat)]);
     if (!repeats.size) repeats.add(0);
     const inputs = c.format === "group"
       ? c.variants.map((v) => ({ variant: v.id, ...inputFields(v.input) }))
@@ -150,7 +155,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
     for (const rep of [...repeats].sort((a, b) => a - b)) {
       const sc = scoreByUnit.get(ukey(row.case_id, rep));
       const unitFlags = flagsByUnit.get(ukey(row.case_id, rep)) ?? [];
-      const resps: ResponseRow[] = respByUnit.get(ukey(row.case_id, rep)) ?? [];
+      const resps: ResponseRow[] = caseResponses.filter((r) => r.repeat === rep);
       cases.push({
         caseId: row.case_id, repeat: rep, task: row.task, dimension: row.dimension, format: row.format,
         specialty: row.specialty, difficulty: row.difficulty, language: c.provenance.language,
@@ -169,7 +174,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
           rubric: rubricWithIds(ref.rubric).map((r) => ({ id: r.id, criterion: r.criterion, points: r.points })),
         },
         responses: resps.map((r) => ({ variant: r.variant, status: r.status, answer: r.answer, reasoning: r.reasoning, error: r.error, model: r.model })),
-        judgments: resps.flatMap((r) => (judgByResp.get(String(r.id)) ?? []).map((j) => {
+        judgments: resps.flatMap((r) => store.responseJudgments(set.id, r.id).map((j) => {
           const reply = parseReply(j);
           return {
             variant: r.variant, judge: j.judge, status: j.status, result: j.result, reasoning: j.reasoning, approach: j.approach, safety: j.safety,
@@ -186,7 +191,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
 
   const flaggedCount = flaggedCases.size;
   const reviewedCount = [...flaggedCases.values()].filter(Boolean).length;
-  const promptHashes = [...new Set(judgments.map((j) => j.prompt_hash))].sort();
+  const promptHashes = (store.db.prepare("SELECT DISTINCT prompt_hash FROM judgments WHERE set_id = ? ORDER BY prompt_hash").all(set.id) as { prompt_hash: string }[]).map((r) => r.prompt_hash);
   const cfg = s.run.config as { candidate?: unknown; judge?: unknown };
   return {
     schema: "medeval-report",
@@ -217,8 +222,23 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
     findingCategories,
     review: { source: reviews.source, flaggedCases: flaggedCount, reviewedCases: reviewedCount, unreviewedCases: flaggedCount - reviewedCount, signOff: reviews.signOff },
     findings,
+    caseDetail: { included: detail.included, shown: detail.rows.length, total: caseRows.length },
     cases,
   };
+}
+
+/** Above this many cases the drill-down defaults to flagged cases only, and never shows more than this many. */
+export const DEFAULT_DETAIL_LIMIT = 2000;
+
+function drillDownCases<T extends { case_id: string }>(rows: T[], flags: FlagRow[], want: BuildOptions["cases"]): { rows: T[]; included: "all" | "flagged" | "none" } {
+  const included = want ?? (rows.length <= DEFAULT_DETAIL_LIMIT ? "all" : "flagged");
+  if (included === "none") return { rows: [], included };
+  if (included === "all") return { rows: want === "all" ? rows : rows.slice(0, DEFAULT_DETAIL_LIMIT), included };
+  // Flagged: critical findings first, then the rest of the flagged cases.
+  const rank = new Map<string, number>();
+  for (const f of flags) rank.set(f.case_id, Math.min(rank.get(f.case_id) ?? 9, kindRank(f.kind)));
+  const flagged = rows.filter((r) => rank.has(r.case_id)).sort((a, b) => rank.get(a.case_id)! - rank.get(b.case_id)!);
+  return { rows: want === "flagged" ? flagged : flagged.slice(0, DEFAULT_DETAIL_LIMIT), included };
 }
 
 /** The summary's cost when the run has a price table (older summaries have none). */

@@ -198,7 +198,10 @@ export function renderHtml(r: Report): string {
 
   if (r.audience === "internal") {
     const cases = [...r.cases].sort((a, b) => rank(a) - rank(b) || a.caseId.localeCompare(b.caseId) || a.repeat - b.repeat);
-    h.push(`<h2>Cases 病例明细</h2><p class="meta">Flagged cases first. Internal report: contains test items; do not give it to the vendor.</p>`);
+    const d = r.caseDetail;
+    const which = d.included === "all" ? (d.shown < d.total ? `the first ${d.shown} of ${d.total} cases` : `all ${d.total} cases`)
+      : d.included === "flagged" ? `${d.shown} flagged case(s) of ${d.total}` : `no cases (of ${d.total})`;
+    h.push(`<h2>Cases 病例明细</h2><p class="meta" id="case-detail">Showing ${esc(which)}; \`medeval report --cases all\` includes every case. Flagged cases first. Internal report: contains test items; do not give it to the vendor.</p>`);
     for (const c of cases) h.push(caseHtml(c));
   }
   h.push(`</main></body></html>\n`);

@@ -181,7 +181,9 @@ export const internalReportSchema = z.strictObject({
   audience: z.literal("internal"),
   /** Every finding, critical first. */
   findings: z.array(findingSchema),
-  /** One entry per case and repeat. */
+  /** Which cases the drill-down holds: all, the flagged ones, or none (large runs default to flagged; see --cases). */
+  caseDetail: z.strictObject({ included: z.enum(["all", "flagged", "none"]), shown: z.number().int(), total: z.number().int() }),
+  /** One entry per case and repeat, for the cases caseDetail says. */
   cases: z.array(caseDetailSchema),
 });
 

@@ -1,6 +1,5 @@
 // Executes a planned run: candidate call → stored response → judge call → stored judgment, per unit, with
 // bounded concurrency. Finished units are skipped, so an interrupted run resumes where it stopped.
-import pLimit from "p-limit";
 import type { Adapter } from "../adapters/types.js";
 import type { LoadedCase } from "../dataset/load.js";
 import type { Taxonomy } from "../taxonomy/load.js";
@@ -59,11 +58,14 @@ export interface ExecuteResult {
 
 export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const repeats = o.repeats ?? 1;
-  const units: { u: Unit; lc: LoadedCase }[] = o.cases.flatMap((lc) => unitsOf(lc.case, repeats).map((u) => ({ u, lc })));
+  // Units are generated as workers take them: queueing 100,000 closures up front would cost more than the cases.
+  function* unitStream(): Generator<{ u: Unit; lc: LoadedCase }> {
+    for (const lc of o.cases) for (const u of unitsOf(lc.case, repeats)) yield { u, lc };
+  }
+  const total = o.cases.reduce((n, lc) => n + (lc.case.format === "group" ? lc.case.variants.length : 1) * repeats, 0);
   const answered = o.store.answeredUnits(o.runId, !o.retryErrors);
-  const res: ExecuteResult = { units: units.length, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
-  const state: ProgressState = { done: 0, total: units.length, errors: 0, judgeFailures: 0 };
-  const limit = pLimit(o.concurrency);
+  const res: ExecuteResult = { units: total, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
+  const state: ProgressState = { done: 0, total, errors: 0, judgeFailures: 0 };
   const jury = new Jury(o.store, o.setId, o.jury ?? [{ adapter: o.judge, name: o.judgeName }], { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
 
   const processUnit = async ({ u, lc }: { u: Unit; lc: LoadedCase }) => {
@@ -120,7 +122,11 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     o.progress?.update(state);
   };
 
-  await Promise.all(units.map((u) => limit(() => processUnit(u))));
+  const units = unitStream();
+  const worker = async () => {
+    for (let next = units.next(); !next.done; next = units.next()) await processUnit(next.value);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
   o.progress?.finish(state);
   return res;
 }

@@ -32,6 +32,7 @@ export function reportCommand(): Command {
     .option("-f, --format <fmt>", FORMATS.join(" | "), "terminal")
     .option("-a, --audience <who>", "internal (everything, incl. case drill-down) | vendor (aggregates and anonymous finding categories only)", "internal")
     .option("--policy <file>", "gate policy whose task thresholds the report applies (default: the pass mark in rubrics/scoring.json)")
+    .option("--cases <which>", "html/json drill-down: all | flagged | none (default: all up to 2,000 cases, else the flagged ones, at most 2,000)")
     .option("-o, --out <file>", "write to a file instead of standard output")
     .addHelpText("after", `
 Formats: md (PR comment / wiki), html (one self-contained file with a six-dimension radar chart; internal adds a
@@ -44,7 +45,8 @@ Examples:
   $ medeval report r20261123-120000-ab12 --format md --out report.md
   $ medeval report --format html --audience vendor --out vendor.html
   $ medeval report --format junit --policy gate.json --out junit.xml`)
-    .action((runId: string | undefined, f: { db: string; set?: string; format: string; audience: string; policy?: string; out?: string }) => {
+    .action((runId: string | undefined, f: { db: string; set?: string; format: string; audience: string; policy?: string; cases?: string; out?: string }) => {
+      if (f.cases !== undefined && !["all", "flagged", "none"].includes(f.cases)) throw new UserError(`--cases: expected all, flagged or none, got "${f.cases}"`);
       if (!(FORMATS as readonly string[]).includes(f.format)) throw new UserError(`--format: unknown format "${f.format}" (expected ${FORMATS.join(", ")})`);
       if (!(AUDIENCES as readonly string[]).includes(f.audience)) throw new UserError(`--audience: unknown audience "${f.audience}" (expected internal or vendor)`);
       const audience = f.audience as Audience;
@@ -60,7 +62,9 @@ Examples:
           text = renderTerminalSummary(buildSummary(store, run, set, tax, scoring), tax) + "\n";
         } else {
           const policy = f.policy ? loadPolicy(f.policy, tax) : undefined;
-          const report = buildReport(store, run, set, tax, scoring, { audience, thresholdFor: (t) => taskThreshold(policy, t, scoring.passMark) });
+          // Only html and json show the drill-down; csv has a row per case; md and junit need no case at all.
+          const cases = f.format === "csv" ? "all" : f.format === "md" || f.format === "junit" ? "none" : (f.cases as "all" | "flagged" | "none" | undefined);
+          const report = buildReport(store, run, set, tax, scoring, { audience, cases, thresholdFor: (t) => taskThreshold(policy, t, scoring.passMark) });
           text = f.format === "md" ? renderMarkdownReport(report)
             : f.format === "html" ? renderHtml(report)
             : f.format === "json" ? renderJson(report)
