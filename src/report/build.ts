@@ -10,7 +10,7 @@ import { buildSummary, type RunSummary } from "./summary.js";
 import { isReviewed, readReviewState, type ReviewState } from "./reviews.js";
 import { toVendor } from "./vendor.js";
 import { REPORT_SCHEMA_VERSION, type Audience, type CaseDetail, type InternalReport, type Report, type TaskRow } from "./json.js";
-import { finalScoreRows } from "../review/state.js";
+import { finalCaseScores, finalScoreRows, type FinalScores } from "../review/state.js";
 
 /** Threshold a task must reach (0–1). Defaults to the scoring config's pass mark. */
 export type ThresholdFor = (taskId: string, dimension: string) => number;
@@ -63,18 +63,20 @@ function parseReply(j: JudgmentRow): JudgeReply | null {
 }
 
 export function buildReport(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions): Report {
-  const summary = buildSummary(store, run, set, tax, scoring);
-  const internal = assemble(store, summary, set, tax, scoring, opts);
+  // Computed once: the summary and the per-case rows both need the final (expert-aware) scores.
+  const final = finalCaseScores(store, run.id, set.id, { tax, scoring });
+  const summary = buildSummary(store, run, set, tax, scoring, final);
+  const internal = assemble(store, summary, set, tax, scoring, opts, final);
   return opts.audience === "vendor" ? toVendor(internal) : internal;
 }
 
-function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions): InternalReport {
+function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions, final: FinalScores): InternalReport {
   const runId = s.run.id;
   const thresholdFor = opts.thresholdFor ?? (() => scoring.passMark);
   // Keys only: case texts, answers and judgments are read by index for the cases the drill-down shows.
   const caseRows = store.listCaseKeys(runId);
   const caseById = new Map(caseRows.map((c) => [c.case_id, c]));
-  const scores = finalScoreRows(store, runId, set.id, { tax, scoring });
+  const scores = finalScoreRows(store, runId, set.id, { tax, scoring }, final);
   const flags: FlagRow[] = s.flags;
   const reviews: ReviewState = readReviewState(store.db, runId, set.id);
 

@@ -4,7 +4,7 @@ import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
 import { aggregate, type Aggregates } from "../scoring/aggregate.js";
 import { UserError } from "../util/errors.js";
-import { finalCaseScores, type ReviewBlock } from "../review/state.js";
+import { finalCaseScores, type FinalScores, type ReviewBlock } from "../review/state.js";
 
 export interface TokenTotals {
   calls: number;
@@ -65,11 +65,11 @@ function priceTokens(config: Priced, cand: { p: number; c: number }, judge: { p:
   };
 }
 
-export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig): RunSummary {
+export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, finalScores?: FinalScores): RunSummary {
   const db = store.db;
   const caseRows = store.listCaseKeys(run.id);
   // Final scores: an expert's where a final review exists, else the judge's (src/review/state.ts).
-  const final = finalCaseScores(store, run.id, set.id, { tax, scoring });
+  const final = finalScores ?? finalCaseScores(store, run.id, set.id, { tax, scoring });
   const scores = final.cases;
   // Repeats: a case's score is the mean over its scored repeats.
   const byCase = new Map<string, number[]>();

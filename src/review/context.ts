@@ -39,6 +39,8 @@ export interface ReviewContext {
   responseOf(caseId: string, variant: string, repeat: number): ResponseRow | null;
   /** Every judge's judgment of a response in this set. */
   judgmentsOf(responseId: number): JudgmentRow[];
+  /** A score row's full detail (per-item rubric verdicts); `scores` holds it only for unscored items. */
+  scoreDetail(caseId: string, repeat: number): string;
 }
 
 type CaseKeys = ReturnType<RunStore["listCaseKeys"]>[number];
@@ -62,7 +64,7 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
       },
     });
   }
-  const scores = new Map(store.listScores(setId).map((s) => [itemKey(s.case_id, s.repeat), s]));
+  const scores = new Map(store.listScoresLight(setId).map((s) => [itemKey(s.case_id, s.repeat), s]));
   const flags = new Map<string, FlagRow[]>();
   for (const f of store.listFlags(runId, setId)) {
     const k = itemKey(f.case_id, f.repeat);
@@ -72,7 +74,9 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
   }
   const responseOf = (caseId: string, variant: string, repeat: number) =>
     store.caseResponses(runId, caseId).find((r) => r.variant === variant && r.repeat === repeat) ?? null;
-  return { db, runId, setId, repeats, cases, scores, flags, responseOf, judgmentsOf: (id) => store.responseJudgments(setId, id) };
+  const detailStmt = db.prepare("SELECT detail_json FROM scores WHERE set_id = ? AND case_id = ? AND repeat = ?");
+  const scoreDetail = (caseId: string, repeat: number) => (detailStmt.get(setId, caseId, repeat) as { detail_json: string } | undefined)?.detail_json ?? "{}";
+  return { db, runId, setId, repeats, cases, scores, flags, responseOf, judgmentsOf: (id) => store.responseJudgments(setId, id), scoreDetail };
 }
 
 /** The answers (one per variant; one unit for non-group cases) of an item, each with its judges' verdicts. */

@@ -58,7 +58,9 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
   const items: QueueItem[] = [];
   const unflagged: string[] = [];
   const byKey = new Map<string, QueueItem>();
-  for (const { c } of ctx.cases.values()) {
+  // Case keys only (id, task): parsing 100,000 case texts to build a queue would be the whole cost.
+  for (const { row } of ctx.cases.values()) {
+    const c = { id: row.case_id, task: row.task };
     const star = Boolean(tax.task(c.task)?.safetyCritical);
     for (let rep = 0; rep < ctx.repeats; rep++) {
       const key = itemKey(c.id, rep);
@@ -96,7 +98,8 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
   }
   for (const key of auditSample(unflagged, q.auditSample.rate, runSeed(q.auditSample.seed, ctx.runId))) {
     const [caseId, rep] = key.split("\u0000") as [string, string];
-    const c = ctx.cases.get(caseId)!.c;
+    const row = ctx.cases.get(caseId)!.row;
+    const c = { id: row.case_id, task: row.task };
     const star = Boolean(tax.task(c.task)?.safetyCritical);
     items.push({
       key, caseId, repeat: Number(rep), task: c.task, star, priority: star ? 1 : 3, audit: true,

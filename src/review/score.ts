@@ -32,7 +32,7 @@ export interface JudgeValues {
 export function judgeValues(ctx: ReviewContext, caseId: string, repeat: number): JudgeValues {
   const s = ctx.scores.get(itemKey(caseId, repeat));
   if (!s) return { score: null, status: "unscored", result: null, reasoning: null, approach: null, safety: null, rubric: {} };
-  const detail = JSON.parse(s.detail_json) as { unit?: { rubricVerdicts?: Record<string, boolean> }; variants?: Record<string, { rubricVerdicts?: Record<string, boolean> }> };
+  const detail = JSON.parse(ctx.scoreDetail(caseId, repeat)) as { unit?: { rubricVerdicts?: Record<string, boolean> }; variants?: Record<string, { rubricVerdicts?: Record<string, boolean> }> };
   const rubric = detail.unit?.rubricVerdicts ?? Object.values(detail.variants ?? {})[0]?.rubricVerdicts ?? {};
   const ten = (x: number | null) => (x === null ? null : Math.round(x * 100) / 10);
   return {

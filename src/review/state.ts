@@ -233,6 +233,8 @@ export function overviewFinalScores(o: ReviewOverview): { cases: FinalCaseScore[
  * axes and rubric verdicts with the scoring weights), else the judge's; plus the review counts for reports.
  * Works on a read-only database that predates the review tables (then every score is the judge's).
  */
+export type FinalScores = ReturnType<typeof finalCaseScores>;
+
 export function finalCaseScores(
   storeOrDb: RunStore | DB, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig; cfg?: ReviewConfig; required?: number } = {},
 ): { cases: FinalCaseScore[]; review: ReviewBlock } {
@@ -244,9 +246,9 @@ export function finalCaseScores(
  * The set's score rows with expert scores in place of the judge's where a final review exists: what every report,
  * comparison and gate must use, so an expert's decision counts everywhere.
  */
-export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}): ScoreRow[] {
-  const finals = new Map(finalCaseScores(store, runId, setId, opts).cases.filter((f) => f.source === "expert").map((f) => [`${f.case_id}\u0000${f.repeat}`, f]));
-  return store.listScores(setId).map((row) => {
+export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}, computed?: FinalScores): ScoreRow[] {
+  const finals = new Map((computed ?? finalCaseScores(store, runId, setId, opts)).cases.filter((f) => f.source === "expert").map((f) => [`${f.case_id}\u0000${f.repeat}`, f]));
+  return store.listScoresLight(setId).map((row) => {
     const f = finals.get(`${row.case_id}\u0000${row.repeat}`);
     return f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
   });

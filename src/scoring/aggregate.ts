@@ -72,24 +72,44 @@ export function aggregate(cases: CaseScoreInput[], tax: Taxonomy, opts: { iterat
   for (const [t, xs] of byTask) taskMeans.set(t, mean(xs)!);
   const point = rollUp(taskMeans, tax, weights);
 
-  // Bootstrap: resample cases within each task, recompute every level.
+  // Bootstrap: resample cases within each task, recompute every level. Plain arrays and indices, no per-iteration
+  // allocation: at 100,000 cases this loop draws 10^8 numbers.
   const rnd = seededRandom(opts.seed);
-  const taskSamples = new Map<string, number[]>([...byTask.keys()].map((t) => [t, []]));
-  const dimSamples = new Map<string, number[]>(tax.dimensions.map((d) => [d.id as string, []]));
-  const overallSamples: number[] = [];
   const entries = [...byTask.entries()];
+  const taskData = entries.map(([, xs]) => Float64Array.from(xs));
+  const dimIds = tax.dimensions.map((d) => d.id as string);
+  const taskDim = entries.map(([t]) => dimIds.indexOf(tax.task(t)?.dimension ?? ""));
+  const taskSamples = entries.map(() => new Float64Array(opts.iterations));
+  const dimSamples: number[][] = dimIds.map(() => []);
+  const overallSamples: number[] = [];
+  const dimSum = new Float64Array(dimIds.length);
+  const dimCount = new Int32Array(dimIds.length);
+  const dimWeight = dimIds.map((d) => weights.get(d) ?? 1);
   for (let b = 0; b < opts.iterations; b++) {
-    const bm = new Map<string, number>();
-    for (const [t, xs] of entries) {
-      let s = 0;
-      for (let i = 0; i < xs.length; i++) s += xs[Math.floor(rnd() * xs.length)]!;
-      const m = s / xs.length;
-      bm.set(t, m);
-      taskSamples.get(t)!.push(m);
+    dimSum.fill(0);
+    dimCount.fill(0);
+    for (let t = 0; t < taskData.length; t++) {
+      const xs = taskData[t]!;
+      let sum = 0;
+      for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(rnd() * xs.length)]!;
+      const m = sum / xs.length;
+      taskSamples[t]![b] = m;
+      const d = taskDim[t]!;
+      if (d >= 0) {
+        dimSum[d] = dimSum[d]! + m;
+        dimCount[d] = dimCount[d]! + 1;
+      }
     }
-    const r = rollUp(bm, tax, weights);
-    for (const [d, m] of r.dims) dimSamples.get(d)!.push(m);
-    if (r.overall !== null) overallSamples.push(r.overall);
+    let num = 0;
+    let den = 0;
+    for (let d = 0; d < dimIds.length; d++) {
+      if (!dimCount[d]) continue;
+      const m = dimSum[d]! / dimCount[d]!;
+      dimSamples[d]!.push(m);
+      num += dimWeight[d]! * m;
+      den += dimWeight[d]!;
+    }
+    if (den) overallSamples.push(num / den);
   }
   const interval = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -98,13 +118,13 @@ export function aggregate(cases: CaseScoreInput[], tax: Taxonomy, opts: { iterat
 
   const tasks: TaskAggregate[] = tax.tasks.filter((t) => present.has(t.id)).map((t) => ({
     id: t.id, dimension: t.dimension, mean: taskMeans.get(t.id) ?? null, n: byTask.get(t.id)?.length ?? 0, unscored: unscored.get(t.id) ?? 0,
-    ...(taskMeans.has(t.id) ? interval(taskSamples.get(t.id)!) : { lo: null, hi: null }),
+    ...(taskMeans.has(t.id) ? interval([...taskSamples[entries.findIndex(([id]) => id === t.id)]!]) : { lo: null, hi: null }),
   }));
   const dimensions: DimensionAggregate[] = tax.dimensions.map((d) => ({
     id: d.id, weight: weights.get(d.id)!, mean: point.dims.get(d.id) ?? null,
     n: tax.tasks.filter((t) => t.dimension === d.id).reduce((a, t) => a + (byTask.get(t.id)?.length ?? 0), 0),
     tasks: tasks.filter((t) => t.dimension === d.id && t.mean !== null).length,
-    ...(point.dims.has(d.id) ? interval(dimSamples.get(d.id)!) : { lo: null, hi: null }),
+    ...(point.dims.has(d.id) ? interval(dimSamples[dimIds.indexOf(d.id)]!) : { lo: null, hi: null }),
   }));
   const overall: Estimate = { mean: point.overall, n: cases.filter((c) => c.score !== null).length, ...(point.overall !== null ? interval(overallSamples) : { lo: null, hi: null }) };
   return { tasks, dimensions, overall };

@@ -121,6 +121,8 @@ export interface JudgmentSetRow {
   created_at: string;
 }
 
+export type CaseKeys = Pick<CaseRow, "case_id" | "task" | "dimension" | "format" | "specialty" | "difficulty" | "content_hash">;
+
 export type NewRun = Omit<RunRow, "created_at" | "updated_at" | "finished_at" | "status">;
 export type NewResponse = Omit<ResponseRow, "id" | "created_at">;
 export type NewJudgment = Omit<JudgmentRow, "id" | "created_at" | "cache_key" | "cached"> & { cache_key?: string | null; cached?: number };
@@ -131,6 +133,7 @@ export function unitKey(caseId: string, variant: string, repeat: number): string
 
 export class RunStore {
   private readonly stmt: (sql: string) => Statement;
+  private readonly caseKeys = new Map<string, CaseKeys[]>();
   constructor(readonly db: DB) {
     this.stmt = statementCache(db);
   }
@@ -163,6 +166,7 @@ export class RunStore {
 
   /** Records the planned cases; a resumed run re-inserts the same ones harmlessly. */
   addCases(runId: string, cases: LoadedCase[]): void {
+    this.caseKeys.delete(runId);
     const ins = this.stmt(
       `INSERT OR IGNORE INTO run_cases (run_id, case_id, task, dimension, format, specialty, difficulty, content_hash, case_json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -229,9 +233,17 @@ export class RunStore {
     return this.stmt("SELECT * FROM run_cases WHERE run_id = ? AND case_id = ?").get(runId, caseId) as CaseRow | undefined;
   }
 
-  /** Task and dimension of every planned case, without the case text. */
-  listCaseKeys(runId: string): Pick<CaseRow, "case_id" | "task" | "dimension" | "format" | "specialty" | "difficulty" | "content_hash">[] {
-    return this.stmt("SELECT case_id, task, dimension, format, specialty, difficulty, content_hash FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as Pick<CaseRow, "case_id" | "task" | "dimension" | "format" | "specialty" | "difficulty" | "content_hash">[];
+  /**
+   * Task and dimension of every planned case, without the case text. Kept per store after the first read: a report
+   * asks for them from several places, and a run's planned cases only change through addCases (which forgets them).
+   */
+  listCaseKeys(runId: string): CaseKeys[] {
+    let rows = this.caseKeys.get(runId);
+    if (!rows) {
+      rows = this.stmt("SELECT case_id, task, dimension, format, specialty, difficulty, content_hash FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseKeys[];
+      this.caseKeys.set(runId, rows);
+    }
+    return rows;
   }
 
   /** One case's responses, without the raw replies (uses the unique index). */
@@ -295,6 +307,12 @@ export class RunStore {
 
   listJudgments(setId: number): JudgmentRow[] {
     return this.stmt("SELECT * FROM judgments WHERE set_id = ? ORDER BY response_id, judge").all(setId) as JudgmentRow[];
+  }
+
+  /** Score rows without the detail of scored cases (the bulk of a row); unscored rows keep theirs (it says why). */
+  listScoresLight(setId: number): ScoreRow[] {
+    return this.stmt(`SELECT set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety,
+      CASE WHEN status = 'unscored' THEN detail_json ELSE '{}' END AS detail_json FROM scores WHERE set_id = ? ORDER BY case_id, repeat`).all(setId) as ScoreRow[];
   }
 
   listScores(setId: number): ScoreRow[] {
