@@ -3,7 +3,7 @@ import path from "node:path";
 import { writeFileSync, mkdirSync } from "node:fs";
 import type { Adapter } from "../adapters/types.js";
 import { loadTaxonomy, type Taxonomy } from "../taxonomy/load.js";
-import { loadDatasets } from "../dataset/load.js";
+import { loadDatasets, type LoadResult } from "../dataset/load.js";
 import { loadScoringConfig } from "../scoring/config.js";
 import { loadJudgeTemplates } from "../judge/prompt.js";
 import { juryDescription, juryMembers } from "../judge/jury.js";
@@ -110,10 +110,20 @@ export function newRunId(): string {
   return `r${t}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
-  const tax = loadTaxonomy();
-  const scoring = loadScoringConfig();
-  const templates = loadJudgeTemplates();
+/** Units a list of cases makes: one per case, one per variant of a group, times the repeats. */
+export function countUnits(cases: LoadedCase[], repeats: number): number {
+  return cases.reduce((n, lc) => n + (lc.case.format === "group" ? lc.case.variants.length : 1) * repeats, 0);
+}
+
+/** The run's cases from the database, a page at a time: a 100,000-case run is never held in memory while it runs. */
+function* pagedCases(store: RunStore, runId: string): Generator<Pick<LoadedCase, "case" | "contentHash">> {
+  for (let page = store.pageCases(runId, 0, 500); page.length; page = store.pageCases(runId, page[page.length - 1]!.rowid, 500)) {
+    for (const row of page) yield { case: RunStore.parseCase(row), contentHash: row.content_hash };
+  }
+}
+
+/** Loads, validates and plans; checks replay files and identifiers. Nothing is written. */
+async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<{ cases: LoadedCase[]; files: LoadResult["files"] }> {
   const loaded = await loadDatasets(o.datasets, tax);
   const errors = loaded.issues.filter((i) => i.severity === "error");
   if (errors.length) {
@@ -126,6 +136,16 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   if (replay?.missing.length && !o.quiet) process.stderr.write(`warning: ${describeMissing(replay)}\n`);
   if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
   if (!o.allowIdentifiers) refuseIdentifiers(cases, [o.candidate, ...(o.judges?.length ? o.judges : [o.judge]), ...(o.patient ? [o.patient] : [])]);
+  return { cases, files: loaded.files };
+}
+
+export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
+  const tax = loadTaxonomy();
+  const scoring = loadScoringConfig();
+  const templates = loadJudgeTemplates();
+  // Held only until the cases are stored: the run then reads them back a page at a time.
+  let plan: { cases: LoadedCase[]; files: LoadResult["files"] } | null = await planEvaluation(o, tax);
+  const datasetsJson = JSON.stringify(plan.files);
 
   const repeats = o.repeats ?? 1;
   const config = {
@@ -158,11 +178,13 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
       runId = newRunId();
       store.createRun({
         id: runId, profile: o.filters.profile, config_json: JSON.stringify(config), config_hash: configHash, tool_version: TOOL_VERSION,
-        taxonomy_version: tax.version, taxonomy_hash: tax.hash, datasets_json: JSON.stringify(loaded.files), scoring_hash: scoring.hash,
+        taxonomy_version: tax.version, taxonomy_hash: tax.hash, datasets_json: datasetsJson, scoring_hash: scoring.hash,
       });
     }
     o.onRunId?.(runId);
-    store.addCases(runId, cases);
+    store.addCases(runId, plan.cases);
+    const totalUnits = countUnits(plan.cases, repeats);
+    plan = null;
     const judgeName = o.judge.name;
     const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number) =>
       new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm,
@@ -181,7 +203,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     let exec: ExecuteResult;
     try {
       exec = await executeRun({
-        store, runId, setId, cases, candidate, judge, judgeName, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
+        store, runId, setId, cases: pagedCases(store, runId), totalUnits, candidate, judge, judgeName, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
         // Units in flight: enough to keep both endpoints busy; each endpoint enforces its own limit.
         concurrency: Math.max(candEndpoint.stats.concurrency, judgeEndpoint.stats.concurrency),
         progress: new Progress(process.stderr, o.quiet), stopRequested,

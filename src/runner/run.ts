@@ -19,7 +19,10 @@ export interface ExecuteOptions {
   store: RunStore;
   runId: string;
   setId: number;
-  cases: LoadedCase[];
+  /** The planned cases, in order; read lazily (evaluate pages them from the database). */
+  cases: Iterable<Pick<LoadedCase, "case" | "contentHash">>;
+  /** Units the cases make (for progress): counted when the plan was made. */
+  totalUnits: number;
   candidate: Adapter;
   judge: Adapter;
   judgeName: string;
@@ -59,16 +62,16 @@ export interface ExecuteResult {
 export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const repeats = o.repeats ?? 1;
   // Units are generated as workers take them: queueing 100,000 closures up front would cost more than the cases.
-  function* unitStream(): Generator<{ u: Unit; lc: LoadedCase }> {
+  function* unitStream(): Generator<{ u: Unit; lc: Pick<LoadedCase, "case" | "contentHash"> }> {
     for (const lc of o.cases) for (const u of unitsOf(lc.case, repeats)) yield { u, lc };
   }
-  const total = o.cases.reduce((n, lc) => n + (lc.case.format === "group" ? lc.case.variants.length : 1) * repeats, 0);
+  const total = o.totalUnits;
   const answered = o.store.answeredUnits(o.runId, !o.retryErrors);
   const res: ExecuteResult = { units: total, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
   const state: ProgressState = { done: 0, total, errors: 0, judgeFailures: 0 };
   const jury = new Jury(o.store, o.setId, o.jury ?? [{ adapter: o.judge, name: o.judgeName }], { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
 
-  const processUnit = async ({ u, lc }: { u: Unit; lc: LoadedCase }) => {
+  const processUnit = async ({ u, lc }: { u: Unit; lc: Pick<LoadedCase, "case" | "contentHash"> }) => {
     if (o.stopRequested?.()) {
       res.stopped = true;
       return;
