@@ -1,7 +1,7 @@
 // Every malformed input in test/fixtures/bad/ gives an error naming file, line, field and what was expected,
 // exits 2, and writes nothing to the run database.
 import { describe, expect, it } from "vitest";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import pLimit from "p-limit";
 import { projectPath } from "../src/util/paths.js";
@@ -69,11 +69,39 @@ const CONFIGS: [string, string, RegExp][] = [
   ["c10-array.json", "(record)", /expected object, received array/],
 ];
 
+/** [file, line, field, what the message must say] for submitted answer files (replay). */
+const REPLAY: [string, number, string, RegExp][] = [
+  ["r01-broken-json.jsonl", 2, "", /not valid JSON/],
+  ["r02-missing-answer.jsonl", 1, "answer", /expected the answer text/],
+  ["r03-duplicate-row.jsonl", 2, "case_id", /duplicate answer for T-CHOICE-1 \(first given on line 1\)/],
+  ["r04-unknown-case.jsonl", 1, "case_id", /unknown case id "NO-SUCH-CASE"/],
+  ["r05-unknown-field.jsonl", 1, "", /unknown field\(s\) score/],
+  ["r06-missing-column.csv", 1, "case_id", /missing column/],
+];
+
+/** [file, field, what the message must say] for gate policies. */
+const GATES: [string, string, RegExp][] = [
+  ["g01-not-json.json", "", /not valid JSON/],
+  ["g02-unknown-field.json", "minOveral", /unknown field/],
+  ["g03-out-of-range.json", "minOverall", /score from 0 to 1/],
+  ["g04-unknown-task.json", "minTask.DA13", /unknown task id/],
+  ["g05-unknown-dimension.json", "minDimension.XX", /unknown dimension/],
+];
+
+/** Review import rows, made from a real export of a run: [name, change to the first row, field, message]. */
+const REVIEWS: [string, (r: Record<string, unknown>) => Record<string, unknown> | string, string, RegExp][] = [
+  ["axis-out-of-range", (r) => ({ ...r, decision: "override", result: 11, reasoning: 5, approach: 5, safety: "ok" }), "result", /whole number from 0 to 10/],
+  ["unknown-decision", (r) => ({ ...r, decision: "maybe" }), "decision", /expected accept, override or skip/],
+  ["unknown-safety", (r) => ({ ...r, decision: "override", result: 5, reasoning: 5, approach: 5, safety: "deadly" }), "safety", /expected ok, minor or critical/],
+  ["unknown-case", (r) => ({ ...r, case_id: "NO-SUCH", decision: "accept" }), "case_id", /expected a case of run/],
+  ["broken-json", () => '{"run_id": "x", ', "", /not valid JSON/],
+];
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("bad input corpus", () => {
   it("has at least 50 malformed inputs, each one covered below", () => {
-    expect(DATASETS.length + CONFIGS.length + 1).toBeGreaterThanOrEqual(50);
+    expect(DATASETS.length + CONFIGS.length + 1 + REPLAY.length + GATES.length + REVIEWS.length).toBeGreaterThanOrEqual(50);
   });
 
   it("every one: names file, line and field, says what was expected, exits 2, writes nothing", { timeout: 300_000 }, async () => {
@@ -106,5 +134,45 @@ describe("bad input corpus", () => {
       }
       expect(r.stderr, name).toMatch(c.re);
     }
+  });
+
+  it("answer files, gate policies and review imports: each names file, line and field, exits 2, changes nothing", { timeout: 300_000 }, async () => {
+    const dir = tempDir();
+    const db = path.join(dir, "base.sqlite");
+    const fixtures = projectPath("test", "fixtures", "cases");
+    expect((await cliAsync(["run", "--candidate", "mock", "--judge", "mock", "--datasets", fixtures, "--db", db, "--out", dir, "-q"])).code).toBe(0);
+    const runs = JSON.parse((await cliAsync(["runs", "--db", db, "--json"])).stdout) as { id: string }[];
+    const exported = path.join(dir, "review.jsonl");
+    expect((await cliAsync(["review", "export", "--db", db, "--format", "jsonl", "--out", exported])).code).toBe(0);
+    const first = JSON.parse(readFileSync(exported, "utf8").split("\n")[0]!) as Record<string, unknown>;
+    const actionsBefore = (await cliAsync(["review", "stats", "--db", db, "--json"])).stdout;
+
+    const checks: { args: string[]; file: string; line: number; field: string; re: RegExp; noDb?: string }[] = [
+      ...REPLAY.map(([f, line, field, re]) => {
+        const file = path.join(BAD, "replay", f);
+        const out = path.join(dir, `replay-${f}.sqlite`);
+        return { args: ["run", "--candidate", `replay:${file}`, "--judge", "mock", "--datasets", fixtures, "--db", out], file, line, field, re, noDb: out };
+      }),
+      ...GATES.map(([f, field, re]) => ({ args: ["gate", "--db", db, "--policy", path.join(BAD, "gate", f)], file: path.join(BAD, "gate", f), line: -1, field, re })),
+      ...REVIEWS.map(([name, change, field, re]) => {
+        const file = path.join(dir, `review-${name}.jsonl`);
+        const row = change(first);
+        writeFileSync(file, (typeof row === "string" ? row : JSON.stringify(row)) + "\n");
+        return { args: ["review", "import", runs[0]!.id, file, "--reviewer", "dr-test", "--db", db], file, line: 1, field, re };
+      }),
+    ];
+    for (const c of checks) {
+      const r = await cliAsync(c.args);
+      const name = path.basename(c.file);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, name).not.toMatch(/internal error|    at /);
+      if (c.line >= 0) expect(r.stderr, name).toContain(`${c.file}:${c.line}: `);
+      else expect(r.stderr, name).toContain(c.file);
+      if (c.field) expect(r.stderr, name).toContain(`${c.field}: `);
+      expect(r.stderr, name).toMatch(c.re);
+      if (c.noDb) expect(existsSync(c.noDb), `${name}: a database was written`).toBe(false);
+    }
+    // No review import changed anything.
+    expect((await cliAsync(["review", "stats", "--db", db, "--json"])).stdout).toBe(actionsBefore);
   });
 });

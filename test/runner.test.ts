@@ -236,3 +236,16 @@ describe("permanent errors", () => {
     expect(calls).toBe(1);
   });
 });
+
+describe("progress", () => {
+  it("shows tokens and the cost so far from the price table", async () => {
+    const { spendSoFar } = await import("../src/runner/evaluate.js");
+    const { MockAdapter } = await import("../src/adapters/mock.js");
+    const cand = new OpenAIAdapter({ kind: "openai", model: "cand-x", baseURL: "http://127.0.0.1:9/v1", apiKeyEnv: "NONE_SET", timeoutMs: 1000, maxRetries: 0 });
+    const stats = (p: number, c: number) => ({ calls: 1, promptTokens: p, completionTokens: c, retries: 0, rateLimited: 0, concurrency: 1 });
+    const line = spendSoFar([[stats(1000, 500), cand], [stats(2000, 0), new MockAdapter({ kind: "mock", strategy: "reference" })]], { "cand-x": { input: 4, output: 12, currency: "CNY" } });
+    // 3.5k tokens; cost (1000·4 + 500·12) / 10^6 = 0.01 CNY for the priced model only.
+    expect(line).toBe("tokens 3.5k · cost 0.01 CNY");
+    expect(spendSoFar([[stats(10, 5), cand]], undefined)).toBe("tokens 15");
+  });
+});

@@ -110,6 +110,23 @@ export function newRunId(): string {
   return `r${t}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** "tokens 12.3k · cost 4.56 CNY" for the progress line; cost only for models with a configured price. */
+export function spendSoFar(parts: [EndpointStats, Adapter][], prices: Record<string, Price> | undefined): string {
+  let tokens = 0;
+  let cost = 0;
+  let currency: string | null = null;
+  for (const [s, a] of parts) {
+    tokens += s.promptTokens + s.completionTokens;
+    const price = prices?.[String(a.describe().model ?? "")];
+    if (price) {
+      cost += (s.promptTokens * price.input + s.completionTokens * price.output) / 1e6;
+      currency = price.currency;
+    }
+  }
+  const t = tokens >= 1e6 ? `${(tokens / 1e6).toFixed(2)}M` : tokens >= 1e3 ? `${(tokens / 1e3).toFixed(1)}k` : String(tokens);
+  return `tokens ${t}${currency ? ` · cost ${cost.toFixed(2)} ${currency}` : ""}`;
+}
+
 /** Units a list of cases makes: one per case, one per variant of a group, times the repeats. */
 export function countUnits(cases: LoadedCase[], repeats: number): number {
   return cases.reduce((n, lc) => n + (lc.case.format === "group" ? lc.case.variants.length : 1) * repeats, 0);
@@ -206,7 +223,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
         store, runId, setId, cases: pagedCases(store, runId), totalUnits, candidate, judge, judgeName, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
         // Units in flight: enough to keep both endpoints busy; each endpoint enforces its own limit.
         concurrency: Math.max(candEndpoint.stats.concurrency, judgeEndpoint.stats.concurrency),
-        progress: new Progress(process.stderr, o.quiet), stopRequested,
+        progress: new Progress(process.stderr, o.quiet, () => spendSoFar([[candEndpoint.stats, o.candidate], [judgeEndpoint.stats, o.judge]], o.prices)), stopRequested,
         ...(o.patient ? { patient: new LimitedAdapter(o.patient, endpoint("patient", o.patientLimits, o.concurrency)), maxTurns: o.maxTurns } : {}),
       });
     } catch (err) {

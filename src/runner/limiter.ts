@@ -52,6 +52,9 @@ export function sleep(ms: number): Promise<void> {
 
 export interface EndpointStats {
   calls: number;
+  /** Tokens of the calls made (cached answers are not calls). */
+  promptTokens: number;
+  completionTokens: number;
   retries: number;
   rateLimited: number;
   concurrency: number;
@@ -70,7 +73,7 @@ export class Endpoint {
     this.limit = pLimit(cfg.concurrency);
     this.rpm = cfg.rpm ? new Bucket(cfg.rpm) : null;
     this.tpm = cfg.tpm ? new Bucket(cfg.tpm) : null;
-    this.stats = { calls: 0, retries: 0, rateLimited: 0, concurrency: cfg.concurrency };
+    this.stats = { calls: 0, promptTokens: 0, completionTokens: 0, retries: 0, rateLimited: 0, concurrency: cfg.concurrency };
   }
 
   /**
@@ -163,6 +166,8 @@ export class LimitedAdapter implements Adapter {
       estimateTokens(req.messages),
       (reply) => (reply.usage ? reply.usage.promptTokens + reply.usage.completionTokens : null),
     );
+    this.endpoint.stats.promptTokens += r.value.usage?.promptTokens ?? 0;
+    this.endpoint.stats.completionTokens += r.value.usage?.completionTokens ?? 0;
     return { ...r.value, attempts: r.attempts };
   }
 }

@@ -12,7 +12,8 @@ export class Progress {
   private lastPlainPct = -1;
   private readonly tty: boolean;
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr, private readonly quiet = false) {
+  /** `spend` adds tokens and cost so far to each line. */
+  constructor(private readonly out: NodeJS.WriteStream = process.stderr, private readonly quiet = false, private readonly spend?: () => string) {
     this.tty = Boolean(out.isTTY);
   }
 
@@ -45,6 +46,6 @@ export class Progress {
     const width = 24;
     const filled = Math.round((s.done / s.total) * width);
     const bar = this.tty ? `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ` : "";
-    return `${bar}${s.done}/${s.total} units  ${rate.toFixed(1)}/s  ETA ${eta}s  errors ${s.errors}  judge failures ${s.judgeFailures}`;
+    return `${bar}${s.done}/${s.total} units  ${rate.toFixed(1)}/s  ETA ${eta}s  errors ${s.errors}  judge failures ${s.judgeFailures}${this.spend ? `  ${this.spend()}` : ""}`;
   }
 }
