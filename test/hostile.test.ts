@@ -61,3 +61,53 @@ describe("candidate text that tries to instruct the judge", () => {
     expect(readFileSync(projectPath("rubrics", "judge", "judge.zh.v1.md"), "utf8")).toContain("<candidate_answer>");
   });
 });
+
+describe("hostile model output in every report format", () => {
+  it("HTML, Markdown, JSON, CSV and JUnit render it inert", { timeout: 120_000 }, async () => {
+    const { openDatabase } = await import("../src/store/db.js");
+    const { RunStore } = await import("../src/store/runStore.js");
+    const { buildReport } = await import("../src/report/build.js");
+    const { renderHtml } = await import("../src/report/html.js");
+    const { renderMarkdownReport } = await import("../src/report/markdown.js");
+    const { renderJson } = await import("../src/report/json.js");
+    const { renderCsv } = await import("../src/report/csv.js");
+    const { renderJunit } = await import("../src/report/junit.js");
+    const { resolveRun, resolveSet } = await import("../src/report/summary.js");
+    const { loadScoringConfig } = await import("../src/scoring/config.js");
+    const giant = "咳".repeat(1_000_000);
+    const hostile = `=HYPERLINK("http://x")\u0000<script>alert(1)</script>\u001b[2J\u001b]0;pwned\u0007<img src=x onerror=alert(2)>${giant}`;
+    const cand = await startFakeServer(() => ({ content: hostile }));
+    const judge = await startFakeServer((b) => {
+      const user = b.messages.find((m) => m.role === "user")!.content;
+      const rubric = [...user.matchAll(/^- \[(\w+)\] \(([+-]?\d+)\)/gm)].map((m) => ({ id: m[1]!, met: false, quote: "<script>q</script>" }));
+      return { content: JSON.stringify({ rubric, result: { score: 1, why: "<b>x</b>" }, reasoning: { score: 1, why: "x" }, approach: { score: 1, why: "x" }, safety: { verdict: "critical", why: "\u001b[31mred</script>" }, rationale: "<iframe>" }) };
+    });
+    servers.push(cand, judge);
+    const dir = tempDir();
+    const db = path.join(dir, "h.sqlite");
+    const file = writeJsonl(dir, "h.jsonl", [validOpenCase]);
+    const mk = (url: string) => new OpenAIAdapter({ kind: "openai", model: "m", baseURL: url, apiKeyEnv: "NONE_SET", timeoutMs: 10_000, maxRetries: 0 });
+    await evaluate({ datasets: [file], filters: { profile: "general-llm" }, candidate: mk(cand.url), judge: mk(judge.url), dbPath: db, reportDir: dir, concurrency: 1, quiet: true });
+    const store = new RunStore(openDatabase(db, { readonly: true }));
+    const run = resolveRun(store, undefined);
+    const report = buildReport(store, run, resolveSet(store, run.id), loadTaxonomy(), loadScoringConfig(), { audience: "internal" });
+    const html = renderHtml(report);
+    expect(html).not.toMatch(/<script>|<img src=x|<iframe>|<b>x<\/b>/);
+    expect(html).toContain("&#60;script&#62;");
+    expect(html).not.toContain("\u0000");
+    expect(html).not.toContain("\u001b");
+    expect(html.length).toBeGreaterThan(giant.length); // the text is there, inert
+    const md = renderMarkdownReport(report);
+    expect(md).not.toContain("\u001b");
+    expect(md).not.toMatch(/<script>/);
+    const json = renderJson(report);
+    expect(JSON.parse(json).cases[0].responses[0].answer).toBe(hostile); // JSON keeps the exact text, escaped by JSON itself
+    expect(json).not.toContain("\u0000");
+    const csv = renderCsv(report);
+    expect(csv).not.toMatch(/(^|,)"?=HYPERLINK/m);
+    expect(csv).toContain("'=HYPERLINK");
+    const junit = renderJunit(report);
+    expect(junit).not.toMatch(/<script>|\u001b|\u0000/);
+    store.db.close();
+  });
+});

@@ -2,9 +2,10 @@
 // Every piece of run data goes through esc(): model output and case text must never become markup.
 import type { Report, CaseDetail } from "./json.js";
 import { fmtScore } from "../cli/output.js";
+import { scrubControl } from "../util/text.js";
 
 export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return scrubControl(String(value ?? "")).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function ci(lo: number | null, hi: number | null): string {

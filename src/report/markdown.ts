@@ -2,10 +2,11 @@ import type { RunSummary } from "./summary.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import { fmtScore } from "../cli/output.js";
 import type { Report } from "./json.js";
+import { scrubControl } from "../util/text.js";
 
 /** Model text is untrusted: keep it from breaking the table or injecting markup. */
 export function mdCell(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>|#]/g, (m) => `\\${m}`).replace(/\r?\n/g, " ");
+  return scrubControl(text).replace(/[\\`*_{}[\]<>|#]/g, (m) => `\\${m}`).replace(/\r?\n/g, " ");
 }
 
 /** Inside a code span nothing is interpreted, so only backticks and line breaks need removing. */
