@@ -6,8 +6,6 @@ import { hasTable } from "./context.js";
 
 export type Safety = "ok" | "minor" | "critical";
 export type ActionKind = "accept" | "override" | "skip" | "adjudicate" | "signoff" | "reopen";
-export const DECISIONS: ActionKind[] = ["accept", "override", "adjudicate"];
-
 export interface ActionRow {
   id: number;
   run_id: string;

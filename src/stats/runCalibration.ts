@@ -3,7 +3,7 @@
 import type { RunStore } from "../store/runStore.js";
 import { nowIso } from "../store/db.js";
 import { bootstrapInterval, pearson, spearman, type Interval } from "./agreement.js";
-import { computeCalibration, type Calibration, type CalibrationPair, type Labels, type Safety } from "./calibration.js";
+import { type Calibration, type CalibrationPair, type Labels, type Safety } from "./calibration.js";
 import type { ExpertLabel } from "./expertLabels.js";
 import { rubricWithIds } from "../scoring/rubric.js";
 import { RunStore as Store } from "../store/runStore.js";
@@ -82,15 +82,6 @@ export function runLengthBias(store: RunStore, runId: string, setId: number, boo
   };
 }
 
-export interface StoredCalibration {
-  id: number;
-  runId: string;
-  setId: number;
-  source: string;
-  pairs: number;
-  createdAt: string;
-}
-
 export function saveCalibration(store: RunStore, row: { runId: string; setId: number; source: string; sourceHash: string; calibration: Calibration; lengthBias: LengthBias; skipped: unknown[] }): number {
   const res = store.db.prepare(
     "INSERT INTO calibrations (run_id, set_id, source, source_hash, pairs, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -99,8 +90,3 @@ export function saveCalibration(store: RunStore, row: { runId: string; setId: nu
   return Number(res.lastInsertRowid);
 }
 
-export function listCalibrations(store: RunStore, runId: string): StoredCalibration[] {
-  return (store.db.prepare("SELECT id, run_id, set_id, source, pairs, created_at FROM calibrations WHERE run_id = ? ORDER BY id").all(runId) as
-    { id: number; run_id: string; set_id: number; source: string; pairs: number; created_at: string }[])
-    .map((r) => ({ id: r.id, runId: r.run_id, setId: r.set_id, source: r.source, pairs: r.pairs, createdAt: r.created_at }));
-}
