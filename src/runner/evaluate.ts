@@ -134,9 +134,7 @@ export function countUnits(cases: LoadedCase[], repeats: number): number {
 
 /** The run's cases from the database, a page at a time: a 100,000-case run is never held in memory while it runs. */
 function* pagedCases(store: RunStore, runId: string): Generator<Pick<LoadedCase, "case" | "contentHash">> {
-  for (let page = store.pageCases(runId, 0, 500); page.length; page = store.pageCases(runId, page[page.length - 1]!.rowid, 500)) {
-    for (const row of page) yield { case: RunStore.parseCase(row), contentHash: row.content_hash };
-  }
+  for (const row of store.iterateCases(runId)) yield { case: RunStore.parseCase(row), contentHash: row.content_hash };
 }
 
 /** Loads, validates and plans; checks replay files and identifiers. Nothing is written. */
@@ -202,7 +200,6 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     store.addCases(runId, plan.cases);
     const totalUnits = countUnits(plan.cases, repeats);
     plan = null;
-    const judgeName = o.judge.name;
     const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number) =>
       new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm,
         maxAttempts: l?.maxAttempts ?? DEFAULT_RETRY.maxAttempts, baseDelayMs: l?.retryBaseMs ?? DEFAULT_RETRY.baseDelayMs });
@@ -210,7 +207,6 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     const judgeEndpoint = endpoint("judge", o.judgeLimits, o.concurrency);
     // The cache is looked up before an endpoint is used, so a cached answer spends no request or token budget.
     const candidate = new LimitedAdapter(o.candidate, candEndpoint);
-    const judge = new LimitedAdapter(o.judge, judgeEndpoint);
     const started = Date.now();
     const stopRequested = () => (o.stopRequested?.() ?? false) || (o.deadlineMs !== undefined && Date.now() - started > o.deadlineMs);
     const members = juryMembers(o.judges?.length ? o.judges : [o.judge]);
@@ -220,7 +216,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     let exec: ExecuteResult;
     try {
       exec = await executeRun({
-        store, runId, setId, cases: pagedCases(store, runId), totalUnits, candidate, judge, judgeName, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
+        store, runId, setId, cases: pagedCases(store, runId), totalUnits, candidate, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
         // Units in flight: enough to keep both endpoints busy; each endpoint enforces its own limit.
         concurrency: Math.max(candEndpoint.stats.concurrency, judgeEndpoint.stats.concurrency),
         progress: new Progress(process.stderr, o.quiet, () => spendSoFar([[candEndpoint.stats, o.candidate], [judgeEndpoint.stats, o.judge]], o.prices)), stopRequested,

@@ -24,10 +24,8 @@ export interface ExecuteOptions {
   /** Units the cases make (for progress): counted when the plan was made. */
   totalUnits: number;
   candidate: Adapter;
-  judge: Adapter;
-  judgeName: string;
-  /** Several judges (a jury); when absent, `judge` alone under `judgeName`. */
-  jury?: JuryMember[];
+  /** The judges (a jury of one or more), each under its stored name. */
+  jury: JuryMember[];
   templates: JudgeTemplates;
   tax: Taxonomy;
   scoring: ScoringConfig;
@@ -69,7 +67,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const answered = o.store.answeredUnits(o.runId, !o.retryErrors);
   const res: ExecuteResult = { units: total, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
   const state: ProgressState = { done: 0, total, errors: 0, judgeFailures: 0 };
-  const jury = new Jury(o.store, o.setId, o.jury ?? [{ adapter: o.judge, name: o.judgeName }], { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
+  const jury = new Jury(o.store, o.setId, o.jury, { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
 
   const processUnit = async ({ u, lc }: { u: Unit; lc: Pick<LoadedCase, "case" | "contentHash"> }) => {
     if (o.stopRequested?.()) {

@@ -20,8 +20,6 @@ export interface StageResult {
 }
 
 /** Cases are read a page at a time, and each case's responses and judgments by index: memory stays flat at any size. */
-const PAGE = 500;
-
 export function scoreRun(store: RunStore, runId: string, setId: number, tax: Taxonomy, cfg: ScoringConfig, repeats = 1): StageResult {
   const result: StageResult = { scored: 0, unscored: 0, flags: 0 };
   store.rewriteScores(runId, setId, (write) => {
@@ -29,9 +27,7 @@ export function scoreRun(store: RunStore, runId: string, setId: number, tax: Tax
       write.flag({ run_id: runId, set_id: setId, case_id: caseId, repeat, variant, kind, reason });
       result.flags++;
     };
-    for (let after = 0, page = store.pageCases(runId, 0, PAGE); page.length; after = page[page.length - 1]!.rowid, page = store.pageCases(runId, after, PAGE)) {
-      for (const row of page) scoreCase(row, write, flag);
-    }
+    for (const row of store.iterateCases(runId)) scoreCase(row, write, flag);
   });
   return result;
 

@@ -224,9 +224,13 @@ export class RunStore {
     return this.stmt("SELECT * FROM judgments WHERE cache_key = ? AND status = 'ok' LIMIT 1").get(key) as JudgmentRow | undefined;
   }
 
-  /** Planned cases in insertion order, a page at a time (keyset on rowid): lets a stage walk a 100,000-case run. */
-  pageCases(runId: string, afterRowid: number, limit: number): (CaseRow & { rowid: number })[] {
-    return this.stmt("SELECT rowid, * FROM run_cases WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT ?").all(runId, afterRowid, limit) as (CaseRow & { rowid: number })[];
+  /**
+   * Planned cases in insertion order, read 500 at a time (keyset on rowid): a stage can walk a 100,000-case run
+   * without holding it. Each page is read whole, so other statements may run between items (no open cursor).
+   */
+  *iterateCases(runId: string): Generator<CaseRow> {
+    const page = (after: number) => this.stmt("SELECT rowid, * FROM run_cases WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT 500").all(runId, after) as (CaseRow & { rowid: number })[];
+    for (let rows = page(0); rows.length; rows = page(rows[rows.length - 1]!.rowid)) yield* rows;
   }
 
   getCase(runId: string, caseId: string): CaseRow | undefined {
