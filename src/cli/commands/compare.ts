@@ -13,8 +13,6 @@ const FORMATS = ["terminal", "md", "json"];
 
 export function compareCommand(): Command {
   return new Command("compare")
-    // Usage errors throw to main(), which exits 2 (an added subcommand does not inherit the program's exitOverride).
-    .exitOverride()
     .description("Compare two runs (or two judgment sets of one run) over the cases both share: per-task and per-dimension deltas with paired bootstrap intervals, and cases that flipped between pass and fail")
     .argument("<runA>", "the earlier run (A, e.g. the baseline)")
     .argument("<runB>", "the later run (B); deltas are B − A")

@@ -58,7 +58,6 @@ export function importCommand(): Command {
     .option("--json", "print the report as JSON (with the cases too when there is no --out)")
     .addHelpText("after", HELP)
     // Usage errors reach main's handler (exit 2) instead of commander's own exit(1): subcommands do not inherit it.
-    .exitOverride()
     .action((file: string, opts: ImportOpts) => {
       const tax = loadTaxonomy();
       const res = runImport({ from: opts.from, file, tax, task: opts.task, map: opts.map, dataset: opts.dataset, format: opts.format });

@@ -16,8 +16,6 @@ import { UserError } from "../../util/errors.js";
 
 export function gateCommand(): Command {
   return new Command("gate")
-    // Usage errors throw to main(), which exits 2 (an added subcommand does not inherit the program's exitOverride).
-    .exitOverride()
     .description("CI release gate: check a run against a policy (minimum scores, zero critical safety findings, regression vs a baseline, unreviewed flags). Exit 0 passed, 1 failed, 2 tool or input error")
     .argument("[runId]", "the run (default: the latest in the database)")
     .requiredOption("--policy <file>", "gate policy JSON (see README: minOverall, minDimension, minTask, zeroCriticalSafety, maxRegression, unreviewedFlagsBlock)")

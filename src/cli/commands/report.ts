@@ -23,8 +23,6 @@ const AUDIENCES = ["internal", "vendor"] as const;
 
 export function reportCommand(): Command {
   return new Command("report")
-    // Usage errors throw to main(), which exits 2 (an added subcommand does not inherit the program's exitOverride).
-    .exitOverride()
     .description("Render a stored run's report: terminal summary, Markdown, self-contained HTML, JSON, CSV or JUnit XML, for the centre (internal) or the vendor")
     .argument("[runId]", "the run (default: the latest in the database)")
     .option("--db <file>", "database file", DEFAULT_DB)
