@@ -63,11 +63,16 @@ function parseReply(j: JudgmentRow): JudgeReply | null {
 }
 
 export function buildReport(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions): Report {
+  return buildReportAndSummary(store, run, set, tax, scoring, opts).report;
+}
+
+/** The report and the summary it was built from (the runner prints the one and writes the other). */
+export function buildReportAndSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions): { report: Report; summary: RunSummary } {
   // Computed once: the summary and the per-case rows both need the final (expert-aware) scores.
   const final = finalCaseScores(store, run.id, set.id, { tax, scoring });
   const summary = buildSummary(store, run, set, tax, scoring, final);
   const internal = assemble(store, summary, set, tax, scoring, opts, final);
-  return opts.audience === "vendor" ? toVendor(internal) : internal;
+  return { report: opts.audience === "vendor" ? toVendor(internal) : internal, summary };
 }
 
 function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions, final: FinalScores): InternalReport {

@@ -13,8 +13,9 @@ import { planCases, type PlanFilters } from "./plan.js";
 import { executeRun, type ExecuteResult } from "./run.js";
 import { Progress } from "./progress.js";
 import { scoreRun } from "../scoring/stage.js";
-import { buildSummary, type RunSummary } from "../report/summary.js";
-import { renderMarkdown } from "../report/markdown.js";
+import type { RunSummary } from "../report/summary.js";
+import { renderMarkdownReport } from "../report/markdown.js";
+import { buildReportAndSummary } from "../report/build.js";
 import { formatIssue, UserError } from "../util/errors.js";
 import { hashOf } from "../util/hash.js";
 import { isLoopback, scanCase } from "../dataset/pii.js";
@@ -230,10 +231,10 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     store.setRunStatus(runId, exec.stopped ? "interrupted" : "completed");
 
     const run = store.getRun(runId)!;
-    const summary = buildSummary(store, run, store.listJudgmentSets(runId).find((s) => s.id === setId)!, tax, scoring);
+    const { report, summary } = buildReportAndSummary(store, run, store.listJudgmentSets(runId).find((s) => s.id === setId)!, tax, scoring, { audience: "internal", cases: "none" });
     mkdirSync(o.reportDir, { recursive: true });
     const reportPath = path.join(o.reportDir, `${runId}.md`);
-    writeFileSync(reportPath, renderMarkdown(summary, tax));
+    writeFileSync(reportPath, renderMarkdownReport(report));
     return { runId, dbPath: o.dbPath, reportPath, exec, summary, tax, endpoints: { candidate: candEndpoint.stats, judge: judgeEndpoint.stats } };
   } finally {
     db.close();
