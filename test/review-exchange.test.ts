@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { makeReviewRun, weighted, type ReviewRun } from "./reviewFixture.js";
 import { cli } from "./helpers.js";
-import { readCsv } from "../src/review/csv.js";
+import { readCsvLines } from "../src/util/csv.js";
 
 let run: ReviewRun;
 beforeAll(async () => {
@@ -29,7 +29,7 @@ describe("offline review: export → edit → import", () => {
     const bytes = readFileSync(out);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // UTF-8 BOM for Excel
     const text = bytes.toString("utf8");
-    const { records } = readCsv(text);
+    const { records } = readCsvLines(text);
     const header = records[0]!.cells;
     expect(header.slice(0, 4)).toEqual(["运行", "评审集", "病例", "重复"]);
     const col = (name: string) => header.indexOf(name);
@@ -65,7 +65,7 @@ describe("offline review: export → edit → import", () => {
     set(bad2, "病例", "T-EXT-1");
     set(bad2, "决定", "maybe");
     write([records[0]!, ...records.slice(1), bad1, bad2]);
-    const lineOf = (n: number) => readCsv(readFileSync(out, "utf8")).records[n]!.line;
+    const lineOf = (n: number) => readCsvLines(readFileSync(out, "utf8")).records[n]!.line;
     const badLine = lineOf(records.length), bad2Line = lineOf(records.length + 1);
     const rejected = cli(["review", "import", run.runId, out, "--db", dbPath, "--reviewer", "张医生"]);
     expect(rejected.code).toBe(2);

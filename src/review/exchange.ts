@@ -10,7 +10,8 @@ import { PRIORITY_LABEL } from "./queue.js";
 import type { ReviewOverview } from "./state.js";
 import { itemText, rubricText } from "./view.js";
 import { caseRubric, judgeValues, type ExpertValues } from "./score.js";
-import { readCsv, unescapeCell } from "./csv.js";
+import { unescapeCell } from "./csv.js";
+import { readCsvLines } from "../util/csv.js";
 import { recordDecision } from "./decide.js";
 import { listActions, type Safety } from "./actions.js";
 import { RunStore } from "../store/runStore.js";
@@ -113,8 +114,8 @@ export function readReviewFile(file: string, text: string, format: "csv" | "json
     });
     return { rows, problems, label: (k) => k };
   }
-  const parsed = readCsv(text);
-  if (parsed.error) return { rows: [], problems: [`${file}:${parsed.error.line}: ${parsed.error.message}`], label: (k) => k };
+  const parsed = readCsvLines(text);
+  if (parsed.problems.length) return { rows: [], problems: parsed.problems.map((p) => `${file}:${p.line ?? "?"}: not valid CSV: ${p.message}`), label: (k) => k };
   const [head, ...body] = parsed.records;
   if (!head) return { rows: [], problems: [`${file}: the file is empty (expected a header row and one row per item)`], label: (k) => k };
   const { map, missing } = headerIndex(head.cells);

@@ -4,7 +4,7 @@
 // Only case_id is required; an empty cell means "not labelled". Axes are integers 0–10, safety ok|minor|critical,
 // rubric "id=1;id=0" (also met/not, true/false, y/n, 是/否). UTF-8, with or without a BOM (Excel writes one).
 import { readFileSync } from "node:fs";
-import { parse } from "csv-parse/sync";
+import { readCsvLines } from "../util/csv.js";
 import { z } from "zod";
 import { UserError, formatIssue, type InputIssue } from "../util/errors.js";
 import type { Labels, Safety } from "./calibration.js";
@@ -79,24 +79,29 @@ const rowSchema = z.object({
 
 /** Parses and validates the file; every problem is reported as file:line: field: message, and nothing is returned if any. */
 export function parseExpertLabels(text: string, file: string): ExpertLabel[] {
-  let records: { record: Record<string, string>; info: { lines: number } }[];
+  let parsed: ReturnType<typeof readCsvLines>;
   try {
-    records = parse(text, { bom: true, columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, info: true, relax_column_count: false }) as typeof records;
+    parsed = readCsvLines(text);
   } catch (err) {
     throw new UserError(`${file}: not a valid CSV file (${(err as Error).message})`);
   }
-  const issues: InputIssue[] = [];
-  const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0]!.split(",").map((c) => c.trim().replace(/^"|"$/g, "").toLowerCase());
+  const issues: InputIssue[] = parsed.problems.map((p) => ({ file, line: p.line ?? 0, field: "", message: `not valid CSV: ${p.message}`, severity: "error" as const }));
+  const [head, ...body] = parsed.records;
+  const header = (head?.cells ?? []).map((c) => c.trim().toLowerCase());
   const unknown = header.filter((c) => c && !COLUMNS.includes(c));
   if (unknown.length) issues.push({ file, line: 1, field: unknown.join(", "), message: `unknown column (expected some of ${COLUMNS.join(", ")})`, severity: "error" });
   if (!header.includes("case_id")) issues.push({ file, line: 1, field: "case_id", message: "the header must have a case_id column", severity: "error" });
-  if (!records.length && !issues.length) issues.push({ file, line: 0, field: "", message: "no label rows", severity: "error" });
+  if (!body.length && !issues.length) issues.push({ file, line: 0, field: "", message: "no label rows", severity: "error" });
+  const records: { record: Record<string, string>; line: number }[] = [];
+  for (const r of body) {
+    if (r.cells.length !== header.length) issues.push({ file, line: r.line, field: "", message: `has ${r.cells.length} field(s); the header has ${header.length}`, severity: "error" });
+    else records.push({ line: r.line, record: Object.fromEntries(header.map((h, i) => [h, r.cells[i]!])) });
+  }
 
   const out: ExpertLabel[] = [];
   const seen = new Map<string, number>();
   if (!issues.length) {
-    for (const { record, info } of records) {
-      const line = info.lines;
+    for (const { record, line } of records) {
       const parsed = rowSchema.safeParse(record);
       if (!parsed.success) {
         for (const i of parsed.error.issues) issues.push({ file, line, field: i.path.join(".") || "(row)", message: i.message, severity: "error" });

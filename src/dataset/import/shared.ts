@@ -3,7 +3,7 @@
 // `datasets validate` would reject.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseCsv } from "csv-parse/sync";
+import { readCsvLines } from "../../util/csv.js";
 import type { z } from "zod";
 import type { Case } from "../schema.js";
 import { parseCaseRecord } from "../load.js";
@@ -134,40 +134,27 @@ export function readJsonRecords(text: string, file: string): { records: SourceRe
 
 /** Header + rows as objects keyed by header cell. Rows with the wrong number of fields or broken quoting are skipped. */
 export function readCsvRecords(text: string, file: string): { header: string[]; rows: SourceRecord[]; skipped: ImportProblem[] } {
-  const skipped: ImportProblem[] = [];
-  let parsed: { record: string[]; raw: string; info: { lines: number } }[];
+  let parsed: ReturnType<typeof readCsvLines>;
   try {
-    parsed = parseCsv(text, {
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      info: true,
-      raw: true,
-      skip_records_with_error: true,
-      on_skip: (err) => {
-        skipped.push({ file, line: typeof err?.lines === "number" ? err.lines : undefined, field: "", reason: `not valid CSV: ${err?.message ?? "unreadable record"}` });
-        return undefined;
-      },
-    }) as unknown as { record: string[]; raw: string; info: { lines: number } }[];
+    parsed = readCsvLines(text);
   } catch (err) {
     throw new UserError(`${file}: not valid CSV: ${(err as Error).message}`);
   }
-  const first = parsed[0];
+  const skipped: ImportProblem[] = parsed.problems.map((p) => ({ file, line: p.line, field: "", reason: `not valid CSV: ${p.message}` }));
+  const first = parsed.records[0];
   if (!first) throw new UserError(`${file}: no header row`);
-  const header = first.record.map((h) => h.trim());
+  const header = first.cells.map((h) => h.trim());
   const empties = header.filter((h) => !h).length;
   if (empties) throw new UserError(`${file}:1: the header row has ${empties} empty column name(s)`);
   const dup = header.find((h, i) => header.indexOf(h) !== i);
   if (dup) throw new UserError(`${file}:1: column "${dup}" appears twice in the header`);
   const rows: SourceRecord[] = [];
-  for (const r of parsed.slice(1)) {
-    // info.lines is the record's last line; a quoted field may span lines, so count back to where it starts.
-    const line = r.info.lines - (r.raw.replace(/\r?\n$/, "").match(/\n/g)?.length ?? 0);
-    if (r.record.length !== header.length) {
-      skipped.push({ file, line, field: "", reason: `has ${r.record.length} field(s); the header has ${header.length}` });
+  for (const { line, cells } of parsed.records.slice(1)) {
+    if (cells.length !== header.length) {
+      skipped.push({ file, line, field: "", reason: `has ${cells.length} field(s); the header has ${header.length}` });
       continue;
     }
-    rows.push({ where: { line }, value: Object.fromEntries(header.map((h, i) => [h, r.record[i]!])) });
+    rows.push({ where: { line }, value: Object.fromEntries(header.map((h, i) => [h, cells[i]!])) });
   }
   return { header, rows, skipped };
 }
