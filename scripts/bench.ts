@@ -92,9 +92,12 @@ for (const n of SIZES) {
   }
 }
 // What the openai SDK alone costs for the same calls: the harness cannot go below it.
-const floorProc = spawn(process.execPath, ["--import", "tsx", projectPath("scripts", "sdk-floor.ts"), server.url, String(SIZES[0]), String(CONCURRENCY[0])], { stdio: ["ignore", "pipe", "inherit"] });
-const floor = await new Promise<string>((resolve) => createInterface({ input: floorProc.stdout! }).once("line", resolve));
-console.log(`\nbare openai SDK, same calls (${SIZES[0]} cases, concurrency ${CONCURRENCY[0]}): ${floor} ms CPU per case (2 calls) — the floor under "CPU ms/case"`);
+async function sdkFloor(fetchKind: "builtin" | "node"): Promise<string> {
+  const p = spawn(process.execPath, ["--import", "tsx", projectPath("scripts", "sdk-floor.ts"), server.url, String(SIZES[0]), String(CONCURRENCY[0]), fetchKind], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise<string>((resolve) => createInterface({ input: p.stdout! }).once("line", resolve));
+}
+console.log(`\nbare openai SDK, same calls (${SIZES[0]} cases, concurrency ${CONCURRENCY[0]}), CPU ms per case (2 calls): `
+  + `${await sdkFloor("builtin")} with Node's built-in fetch, ${await sdkFloor("node")} with medeval's node:http fetch — the floor under "CPU ms/case"`);
 
 console.log("\nlatency", LATENCY, "ms; each case = 1 candidate call + 1 judge call; physical limit = cases × 2 × latency ÷ concurrency");
 console.log(["cases", "conc", "wall s", "cases/s", "of limit", "CPU ms/case", "peak RSS MB", "DB bytes/case", "exit"].join("\t"));

@@ -1,11 +1,13 @@
 // The cost floor of the mandated client: the bare openai SDK making the same calls a run makes (one candidate and one
-// judge call per case), with the same concurrency, no harness at all. Prints CPU ms per case.
+// judge call per case), with the same concurrency, no harness at all. Prints CPU ms per case. With "builtin" the SDK
+// uses Node's built-in fetch; with "node" the node:http fetch that medeval's adapters hand it.
 import OpenAI from "openai";
 import pLimit from "p-limit";
+import { nodeFetch } from "../src/adapters/nodeFetch.js";
 
-const [url, casesArg, concArg] = process.argv.slice(2);
+const [url, casesArg, concArg, fetchArg] = process.argv.slice(2);
 const n = Number(casesArg ?? 1000);
-const client = new OpenAI({ apiKey: "bench", baseURL: url, maxRetries: 0 });
+const client = new OpenAI({ apiKey: "bench", baseURL: url, maxRetries: 0, ...(fetchArg === "node" ? { fetch: nodeFetch } : {}) });
 const limit = pLimit(Number(concArg ?? 32));
 const before = process.cpuUsage();
 await Promise.all(Array.from({ length: n * 2 }, (_, i) => limit(() => client.chat.completions.create({

@@ -1,5 +1,5 @@
 // Products that are not chat APIs: a JSON request built from a template of the case's fields, and a JSON reply
-// mapped to answer and reasoning by dotted paths. Plain fetch, so retries see the same errors as every adapter.
+// mapped to answer and reasoning by dotted paths. The same fetch as the openai adapter, so retries see the same errors.
 import type { Adapter, AdapterReply, AdapterRequest } from "./types.js";
 import type { HttpAdapterConfig } from "../config/schema.js";
 import { AdapterHttpError } from "./errors.js";
@@ -7,6 +7,7 @@ import { caseFields, type CaseFields } from "./caseFields.js";
 import { resolveHeaders } from "./openai.js";
 import { splitReasoning } from "./reasoning.js";
 import { UserError } from "../util/errors.js";
+import { nodeFetch } from "./nodeFetch.js";
 
 export const HTTP_PLACEHOLDERS = ["question", "context", "options", "messages", "system", "prompt", "case_id", "task", "format", "variant", "language"] as const;
 type Placeholder = (typeof HTTP_PLACEHOLDERS)[number];
@@ -123,17 +124,17 @@ export class HttpAdapter implements Adapter {
     let text: string;
     let resHeaders: Record<string, string>;
     try {
-      const res = await fetch(url, { method, headers, body: hasBody ? JSON.stringify(fillTemplate(this.cfg.body ?? null, f)) : undefined, signal });
+      const res = await nodeFetch(url, { method, headers, body: hasBody ? JSON.stringify(fillTemplate(this.cfg.body ?? null, f)) : undefined, signal });
       status = res.status;
       resHeaders = Object.fromEntries(res.headers.entries());
       text = await res.text();
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
       if (e.name === "TimeoutError") throw Object.assign(new Error(`${what}: no complete reply within ${timeoutMs / 1000} s (timed out)`), { name: "TimeoutError" });
       if (e.name === "AbortError") throw e;
       const cause = e.cause?.message ?? e.message;
       // Keep the code (ECONNRESET, ECONNREFUSED…): the runner retries connection failures.
-      throw Object.assign(new Error(`${what}: request failed: ${cause}`), { code: e.cause?.code });
+      throw Object.assign(new Error(`${what}: request failed: ${cause}`), { code: e.cause?.code ?? e.code });
     }
     const latencyMs = Math.round(performance.now() - started);
     if (status < 200 || status > 299) throw new AdapterHttpError(status, resHeaders, `${what}: status ${status}: ${excerpt(text)}`);

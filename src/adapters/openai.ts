@@ -4,6 +4,7 @@ import type { Adapter, AdapterReply, AdapterRequest } from "./types.js";
 import type { OpenAIAdapterConfig } from "../config/schema.js";
 import { splitReasoning } from "./reasoning.js";
 import { UserError } from "../util/errors.js";
+import { nodeFetch } from "./nodeFetch.js";
 
 /** Resolves ${ENV:NAME} references in header values at call time, so values never enter the config or database. */
 export function resolveHeaders(headers: Record<string, string> | undefined): Record<string, string> {
@@ -42,6 +43,7 @@ export class OpenAIAdapter implements Adapter {
       timeout: cfg.timeoutMs,
       maxRetries: cfg.maxRetries,
       defaultHeaders: resolveHeaders(cfg.headers),
+      fetch: nodeFetch,
     });
   }
 
