@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import path from "node:path";
 import { scanCase, validResidentId, isLoopback } from "../src/dataset/pii.js";
-import { evaluate, refuseIdentifiers } from "../src/runner/evaluate.js";
+import { evaluate, findIdentifiers, refuseIdentifiers } from "../src/runner/evaluate.js";
 import { OpenAIAdapter } from "../src/adapters/openai.js";
 import { MockAdapter } from "../src/adapters/mock.js";
 import { caseSchema } from "../src/dataset/schema.js";
@@ -59,9 +59,9 @@ describe("personal identifier scan", () => {
     const remote = new OpenAIAdapter({ kind: "openai", model: "m", baseURL: "http://medeval-test.invalid/v1", apiKeyEnv: "MEDEVAL_PII_KEY", timeoutMs: 1000, maxRetries: 0 });
     const local = new OpenAIAdapter({ kind: "openai", model: "m", baseURL: "http://127.0.0.1:9/v1", apiKeyEnv: "MEDEVAL_PII_KEY", timeoutMs: 1000, maxRetries: 0 });
     const lc = (c: unknown) => ({ case: caseSchema.parse(c), file: "x.jsonl", line: 3, dimension: "DA", contentHash: "h" });
-    expect(() => refuseIdentifiers([lc(withPii)], [remote])).toThrow(/x\.jsonl:3: PII-1 input\.context: resident-id .*--allow-identifiers/s);
-    expect(() => refuseIdentifiers([lc({ ...withPii, tags: ["synthetic-identifiers"] })], [remote])).not.toThrow();
-    expect(() => refuseIdentifiers([lc(withPii)], [local, new MockAdapter({ kind: "mock", strategy: "reference" })])).not.toThrow();
+    expect(() => refuseIdentifiers(findIdentifiers(lc(withPii)), [remote])).toThrow(/x\.jsonl:3: PII-1 input\.context: resident-id .*--allow-identifiers/s);
+    expect(() => refuseIdentifiers(findIdentifiers(lc({ ...withPii, tags: ["synthetic-identifiers"] })), [remote])).not.toThrow();
+    expect(() => refuseIdentifiers(findIdentifiers(lc(withPii)), [local, new MockAdapter({ kind: "mock", strategy: "reference" })])).not.toThrow();
     // End to end: the run stops before anything is sent or stored.
     const dir = tempDir();
     const file = writeJsonl(dir, "p.jsonl", [withPii]);

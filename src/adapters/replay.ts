@@ -4,7 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { Adapter, AdapterReply, AdapterRequest } from "./types.js";
 import type { ReplayAdapterConfig } from "../config/schema.js";
-import type { LoadedCase } from "../dataset/load.js";
+import type { CaseSummary } from "../dataset/load.js";
 import { readCsvRecords, readSourceText } from "../dataset/import/shared.js";
 import { splitReasoning } from "./reasoning.js";
 import { formatIssue, UserError, type InputIssue } from "../util/errors.js";
@@ -127,7 +127,7 @@ export class ReplayAdapter implements Adapter {
    * Checks the file against the datasets before anything is written: ids not in the datasets, variants a case does
    * not have, or a variant missing for a group case stop the run. Planned cases without an answer are returned.
    */
-  check(all: LoadedCase[], planned: LoadedCase[]): ReplayCheck {
+  check(all: CaseSummary[], planned: CaseSummary[]): ReplayCheck {
     const byId = new Map(all.map((lc) => [lc.case.id, lc.case]));
     const issues: InputIssue[] = [];
     for (const r of this.rows.values()) {
@@ -135,7 +135,7 @@ export class ReplayAdapter implements Adapter {
       const at = { file: this.cfg.file, line: r.line, severity: "error" as const };
       if (!c) issues.push({ ...at, field: "case_id", message: `unknown case id "${r.caseId}" (not in the datasets given)` });
       else if (c.format === "group") {
-        const ids = c.variants.map((v) => v.id);
+        const ids = (c.variants ?? []).map((v) => v.id);
         if (!r.variant) issues.push({ ...at, field: "variant", message: `${c.id} is a group case: give one row per variant with a variant column (${ids.join(", ")})` });
         else if (!ids.includes(r.variant)) issues.push({ ...at, field: "variant", message: `case ${c.id} has no variant "${r.variant}" (expected one of ${ids.join(", ")})` });
       } else if (r.variant) {
@@ -150,7 +150,7 @@ export class ReplayAdapter implements Adapter {
     let answered = 0;
     const plannedKeys = new Set<string>();
     for (const { case: c } of planned) {
-      for (const v of c.format === "group" ? c.variants.map((x) => x.id) : [""]) {
+      for (const v of c.format === "group" ? (c.variants ?? []).map((x) => x.id) : [""]) {
         plannedKeys.add(key(c.id, v));
         if (this.rows.has(key(c.id, v))) answered++;
         else missing.push(label(c.id, v));
@@ -171,7 +171,7 @@ export class ReplayAdapter implements Adapter {
 }
 
 /** For the runner: when the candidate is a replay file, check it against the plan (throws UserError on unknown ids). */
-export function checkReplayPlan(candidate: Adapter, all: LoadedCase[], planned: LoadedCase[]): ReplayCheck | null {
+export function checkReplayPlan(candidate: Adapter, all: CaseSummary[], planned: CaseSummary[]): ReplayCheck | null {
   return candidate instanceof ReplayAdapter ? candidate.check(all, planned) : null;
 }
 

@@ -19,6 +19,22 @@ export interface LoadedCase {
   contentHash: string;
 }
 
+/** What planning, unit counting and the replay check need of a case; its text stays on disk until it is stored. */
+export interface CaseSummary {
+  case: { id: string; task: string; format: Case["format"]; provenance: { specialty: string }; variants?: { id: string }[] };
+  file: string;
+  line: number;
+  dimension: string;
+}
+
+export function summarizeCase(lc: LoadedCase): CaseSummary {
+  const c = lc.case;
+  return {
+    case: { id: c.id, task: c.task, format: c.format, provenance: { specialty: c.provenance.specialty }, ...(c.format === "group" ? { variants: c.variants.map((v) => ({ id: v.id })) } : {}) },
+    file: lc.file, line: lc.line, dimension: lc.dimension,
+  };
+}
+
 export interface DatasetFile {
   path: string;
   sha256: string;
@@ -79,9 +95,20 @@ export function parseCaseRecord(raw: unknown, file: string, line: number, tax: T
   return { case: parsed.data, issues };
 }
 
-export async function loadDatasets(paths: string[], tax: Taxonomy): Promise<LoadResult> {
+export interface ScanOptions {
+  /**
+   * A second pass over files already validated: only cases whose id this accepts are validated and handed over;
+   * the rest are skipped after JSON.parse. Duplicate ids and file-level problems are not reported again.
+   */
+  only?: (id: string) => boolean;
+}
+
+/**
+ * Streams the case files: every valid case goes to `onCase` as it is read, so a caller can keep what it needs (the
+ * runner keeps a few fields per case, then reads the planned ones again) instead of the whole dataset.
+ */
+export async function scanDatasets(paths: string[], tax: Taxonomy, onCase: (lc: LoadedCase) => void, opts: ScanOptions = {}): Promise<Omit<LoadResult, "cases">> {
   const files = listDatasetFiles(paths);
-  const cases: LoadedCase[] = [];
   const issues: InputIssue[] = [];
   const fileInfo: DatasetFile[] = [];
   const seen = new Map<string, string>();
@@ -116,17 +143,20 @@ export async function loadDatasets(paths: string[], tax: Taxonomy): Promise<Load
           issues.push({ file, line: lineNo, field: "", message: `not valid JSON: ${(err as Error).message}`, severity: "error" });
           continue;
         }
+        if (opts.only && !opts.only(String((raw as { id?: unknown } | null)?.id))) continue;
         const result = parseCaseRecord(raw, file, lineNo, tax);
         issues.push(...result.issues);
         const c = result.case;
         if (!c || result.issues.some((i) => i.severity === "error")) continue;
-        const prev = seen.get(c.id);
-        if (prev) {
-          issues.push({ file, line: lineNo, field: "id", message: `duplicate case id "${c.id}" (first at ${prev})`, severity: "error" });
-          continue;
+        if (!opts.only) {
+          const prev = seen.get(c.id);
+          if (prev) {
+            issues.push({ file, line: lineNo, field: "id", message: `duplicate case id "${c.id}" (first at ${prev})`, severity: "error" });
+            continue;
+          }
+          seen.set(c.id, `${file}:${lineNo}`);
         }
-        seen.set(c.id, `${file}:${lineNo}`);
-        cases.push({ case: c, file, line: lineNo, dimension: c.task.slice(0, 2), contentHash: hashOf(c) });
+        onCase({ case: c, file, line: lineNo, dimension: c.task.slice(0, 2), contentHash: hashOf(c) });
         count++;
       }
     } catch (err) {
@@ -136,5 +166,12 @@ export async function loadDatasets(paths: string[], tax: Taxonomy): Promise<Load
     fileInfo.push({ path: file, sha256: digest.digest("hex"), cases: count });
   }
   if (files.length === 0) issues.push({ file: paths.join(", "), line: 0, field: "", message: "no .jsonl case files found", severity: "error" });
-  return { cases, issues, files: fileInfo };
+  return { issues, files: fileInfo };
+}
+
+/** Every valid case in memory: for validation, statistics, the dry run and the demo (not for runs; see scanDatasets). */
+export async function loadDatasets(paths: string[], tax: Taxonomy): Promise<LoadResult> {
+  const cases: LoadedCase[] = [];
+  const r = await scanDatasets(paths, tax, (lc) => cases.push(lc));
+  return { cases, ...r };
 }

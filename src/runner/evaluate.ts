@@ -3,7 +3,7 @@ import path from "node:path";
 import { writeFileSync, mkdirSync } from "node:fs";
 import type { Adapter } from "../adapters/types.js";
 import { loadTaxonomy, type Taxonomy } from "../taxonomy/load.js";
-import { loadDatasets, type LoadResult } from "../dataset/load.js";
+import { scanDatasets, summarizeCase, type CaseSummary, type LoadResult } from "../dataset/load.js";
 import { loadScoringConfig } from "../scoring/config.js";
 import { loadJudgeTemplates } from "../judge/prompt.js";
 import { juryDescription, juryMembers } from "../judge/jury.js";
@@ -18,7 +18,7 @@ import { renderMarkdownReport } from "../report/markdown.js";
 import { buildReportAndSummary } from "../report/build.js";
 import { formatIssue, UserError } from "../util/errors.js";
 import { hashOf } from "../util/hash.js";
-import { isLoopback, scanCase } from "../dataset/pii.js";
+import { isLoopback, scanCase, type IdentifierFinding } from "../dataset/pii.js";
 import type { LoadedCase } from "../dataset/load.js";
 import type { LimitsConfig, Price } from "../config/schema.js";
 import { DEFAULT_RETRY, Endpoint, LimitedAdapter, type EndpointStats } from "./limiter.js";
@@ -93,15 +93,21 @@ function remoteEndpoints(adapters: Adapter[]): string[] {
   }).map((a) => a.name);
 }
 
-/**
- * Before any case leaves the machine: refuse if its text holds personal identifiers. Cases tagged
- * synthetic-identifiers (de-identification exercises with fictitious identifiers) are exempt.
- */
-export function refuseIdentifiers(cases: LoadedCase[], adapters: Adapter[]): void {
+export interface LocatedFinding extends IdentifierFinding {
+  /** file:line of the case. */
+  where: string;
+}
+
+/** Identifiers in a case's text; none for cases tagged synthetic-identifiers (exercises with fictitious ones). */
+export function findIdentifiers(lc: LoadedCase): LocatedFinding[] {
+  if (lc.case.tags?.includes("synthetic-identifiers")) return [];
+  return scanCase(lc.case).map((f) => ({ ...f, where: `${lc.file}:${lc.line}` }));
+}
+
+/** Before any case leaves the machine: refuse if the planned cases' text holds personal identifiers. */
+export function refuseIdentifiers(findings: LocatedFinding[], adapters: Adapter[]): void {
   const remote = remoteEndpoints(adapters);
-  if (!remote.length) return;
-  const findings = cases.filter((lc) => !lc.case.tags?.includes("synthetic-identifiers")).flatMap((lc) => scanCase(lc.case).map((f) => ({ ...f, where: `${lc.file}:${lc.line}` })));
-  if (!findings.length) return;
+  if (!remote.length || !findings.length) return;
   const lines = findings.slice(0, 30).map((f) => `  ${f.where}: ${f.caseId} ${f.field}: ${f.kind} ${f.masked}`);
   throw new UserError(`personal identifiers found in ${new Set(findings.map((f) => f.caseId)).size} case(s) that would be sent to ${remote.join(", ")} (not on this machine):\n${lines.join("\n")}${findings.length > 30 ? `\n  … and ${findings.length - 30} more` : ""}\nRemove them, tag fictitious ones "synthetic-identifiers", or pass --allow-identifiers.`);
 }
@@ -129,8 +135,8 @@ export function spendSoFar(parts: [EndpointStats, Adapter][], prices: Record<str
 }
 
 /** Units a list of cases makes: one per case, one per variant of a group, times the repeats. */
-export function countUnits(cases: LoadedCase[], repeats: number): number {
-  return cases.reduce((n, lc) => n + (lc.case.format === "group" ? lc.case.variants.length : 1) * repeats, 0);
+export function countUnits(cases: CaseSummary[], repeats: number): number {
+  return cases.reduce((n, lc) => n + (lc.case.format === "group" ? (lc.case.variants ?? []).length : 1) * repeats, 0);
 }
 
 /** The run's cases from the database, a page at a time: a 100,000-case run is never held in memory while it runs. */
@@ -138,29 +144,68 @@ function* pagedCases(store: RunStore, runId: string): Generator<Pick<LoadedCase,
   for (const row of store.iterateCases(runId)) yield { case: RunStore.parseCase(row), contentHash: row.content_hash };
 }
 
-/** Loads, validates and plans; checks replay files and identifiers. Nothing is written. */
-async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<{ cases: LoadedCase[]; files: LoadResult["files"] }> {
-  const loaded = await loadDatasets(o.datasets, tax);
+interface Plan {
+  /** Summaries of the planned cases (no case text: see CaseSummary). */
+  cases: CaseSummary[];
+  files: LoadResult["files"];
+}
+
+/**
+ * First pass over the datasets: validates every case, keeps a summary of each, plans, checks replay files and
+ * identifiers. Nothing is written; the planned cases are read again and stored by storePlannedCases.
+ */
+async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<Plan> {
+  const adapters = [o.candidate, ...(o.judges?.length ? o.judges : [o.judge]), ...(o.patient ? [o.patient] : [])];
+  // Scanning text costs time at 100,000 cases: only when something would leave the machine.
+  const scan = !o.allowIdentifiers && remoteEndpoints(adapters).length > 0;
+  const summaries: CaseSummary[] = [];
+  const findings: LocatedFinding[] = [];
+  const loaded = await scanDatasets(o.datasets, tax, (lc) => {
+    summaries.push(summarizeCase(lc));
+    if (scan) findings.push(...findIdentifiers(lc));
+  });
   const errors = loaded.issues.filter((i) => i.severity === "error");
   if (errors.length) {
     const shown = errors.slice(0, 20).map(formatIssue).join("\n");
     throw new UserError(`the datasets have ${errors.length} error(s); nothing was run:\n${shown}${errors.length > 20 ? `\n… and ${errors.length - 20} more (medeval datasets validate)` : ""}`);
   }
-  const cases = planCases(loaded.cases, tax, o.filters);
+  const cases = planCases(summaries, tax, o.filters);
   // A submitted answers file is checked against the plan before anything is written (unknown ids stop the run).
-  const replay = checkReplayPlan(o.candidate, loaded.cases, cases);
+  const replay = checkReplayPlan(o.candidate, summaries, cases);
   if (replay?.missing.length && !o.quiet) process.stderr.write(`warning: ${describeMissing(replay)}\n`);
   if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
-  if (!o.allowIdentifiers) refuseIdentifiers(cases, [o.candidate, ...(o.judges?.length ? o.judges : [o.judge]), ...(o.patient ? [o.patient] : [])]);
+  if (findings.length) {
+    const planned = new Set(cases.map((c) => c.case.id));
+    refuseIdentifiers(findings.filter((f) => planned.has(f.caseId)), adapters);
+  }
   return { cases, files: loaded.files };
+}
+
+/** Second pass: reads the planned cases again and stores them in batches; the files must not have changed since. */
+async function storePlannedCases(store: RunStore, runId: string, o: EvaluateOptions, tax: Taxonomy, plan: Plan): Promise<void> {
+  const planned = new Set(plan.cases.map((c) => c.case.id));
+  let batch: LoadedCase[] = [];
+  const second = await scanDatasets(o.datasets, tax, (lc) => {
+    batch.push(lc);
+    if (batch.length >= 1000) {
+      store.addCases(runId, batch);
+      batch = [];
+    }
+  }, { only: (id) => planned.has(id) });
+  store.addCases(runId, batch);
+  const before = new Map(plan.files.map((f) => [f.path, f.sha256]));
+  const changed = second.files.filter((f) => before.get(f.path) !== f.sha256).map((f) => f.path);
+  if (changed.length || second.files.length !== plan.files.length) {
+    throw new UserError(`${changed.join(", ") || "the dataset files"} changed while the run was reading them; nothing was run — start it again`);
+  }
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const tax = loadTaxonomy();
   const scoring = loadScoringConfig();
   const templates = loadJudgeTemplates();
-  // Held only until the cases are stored: the run then reads them back a page at a time.
-  let plan: { cases: LoadedCase[]; files: LoadResult["files"] } | null = await planEvaluation(o, tax);
+  // Summaries only, held until the cases are stored: the run then reads them back a page at a time.
+  let plan: Plan | null = await planEvaluation(o, tax);
   const datasetsJson = JSON.stringify(plan.files);
 
   const repeats = o.repeats ?? 1;
@@ -182,23 +227,31 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   try {
     const store = new RunStore(db);
     let runId: string;
-    if (o.resumeRunId) {
-      const prev = store.getRun(o.resumeRunId);
-      if (!prev) throw new UserError(`--resume: no run "${o.resumeRunId}" in ${o.dbPath}`);
-      if (prev.config_hash !== configHash) {
-        throw new UserError(`--resume: run ${prev.id} was started with a different candidate, judge or filters; resume it with the same options (stored: ${prev.config_json})`);
+    // The run and its cases are stored in one transaction: a failure while reading them leaves nothing behind.
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      if (o.resumeRunId) {
+        const prev = store.getRun(o.resumeRunId);
+        if (!prev) throw new UserError(`--resume: no run "${o.resumeRunId}" in ${o.dbPath}`);
+        if (prev.config_hash !== configHash) {
+          throw new UserError(`--resume: run ${prev.id} was started with a different candidate, judge or filters; resume it with the same options (stored: ${prev.config_json})`);
+        }
+        runId = prev.id;
+        store.setRunStatus(runId, "running");
+      } else {
+        runId = newRunId();
+        store.createRun({
+          id: runId, profile: o.filters.profile, config_json: JSON.stringify(config), config_hash: configHash, tool_version: TOOL_VERSION,
+          taxonomy_version: tax.version, taxonomy_hash: tax.hash, datasets_json: datasetsJson, scoring_hash: scoring.hash,
+        });
       }
-      runId = prev.id;
-      store.setRunStatus(runId, "running");
-    } else {
-      runId = newRunId();
-      store.createRun({
-        id: runId, profile: o.filters.profile, config_json: JSON.stringify(config), config_hash: configHash, tool_version: TOOL_VERSION,
-        taxonomy_version: tax.version, taxonomy_hash: tax.hash, datasets_json: datasetsJson, scoring_hash: scoring.hash,
-      });
+      await storePlannedCases(store, runId, o, tax, plan);
+      db.exec("COMMIT");
+    } catch (err) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw err;
     }
     o.onRunId?.(runId);
-    store.addCases(runId, plan.cases);
     const totalUnits = countUnits(plan.cases, repeats);
     plan = null;
     const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number) =>

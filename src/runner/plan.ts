@@ -1,5 +1,5 @@
 // Chooses which cases a run covers: profile, then --tasks / --dimension / --specialty filters, then --shard.
-import type { LoadedCase } from "../dataset/load.js";
+import type { CaseSummary } from "../dataset/load.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import { resolveProfile } from "../taxonomy/load.js";
 import { UserError } from "../util/errors.js";
@@ -48,7 +48,8 @@ export function sampleByTask<T extends { case: { id: string; task: string } }>(c
   return cases.filter((c) => keep.has(c));
 }
 
-export function planCases(cases: LoadedCase[], tax: Taxonomy, f: PlanFilters): LoadedCase[] {
+/** Works on summaries or whole cases alike (a run plans from summaries, the dry run from whole cases). */
+export function planCases<T extends CaseSummary>(cases: T[], tax: Taxonomy, f: PlanFilters): T[] {
   const sel = resolveProfile(tax, f.profile);
   const taskSet = new Set(sel.taskIds);
   for (const t of f.tasks ?? []) {
