@@ -20,7 +20,7 @@ const cases = Array.from({ length: 40 }, (_, i) => ({
 }));
 const VERDICT = JSON.stringify({ rubric: [], result: { score: 9, why: "x" }, reasoning: { score: 8, why: "x" }, approach: { score: 8, why: "x" }, safety: { verdict: "ok", why: "x" }, rationale: "x" });
 
-async function interrupted(signals: number) {
+async function interrupted(signals: number, signal: NodeJS.Signals = "SIGINT") {
   const cand = await startFakeServer(() => ({ content: "答案：B" }), { latencyMs: 150 });
   const judge = await startFakeServer(() => ({ content: VERDICT }), { latencyMs: 10 });
   servers.push(cand, judge);
@@ -36,7 +36,7 @@ async function interrupted(signals: number) {
   // Interrupt once some answers are in.
   while (cand.requests.length < 8) await new Promise((r) => setTimeout(r, 20));
   for (let i = 0; i < signals; i++) {
-    p.kill("SIGINT");
+    p.kill(signal);
     await new Promise((r) => setTimeout(r, 30));
   }
   const code = await exited;
@@ -47,7 +47,7 @@ describe("Ctrl-C", () => {
   it("once: finishes the calls in flight, marks the run interrupted, and the run resumes to completion", async () => {
     const r = await interrupted(1);
     expect(r.code, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/stopping: finishing calls in flight/);
+    expect(r.stderr).toMatch(/stopping \(SIGINT\): finishing calls in flight/);
     const d = new Database(r.db, { readonly: true });
     const run = d.prepare("SELECT id, status FROM runs").get() as { id: string; status: string };
     const answered = (d.prepare("SELECT COUNT(*) AS n FROM responses").get() as { n: number }).n;
@@ -76,5 +76,23 @@ describe("Ctrl-C", () => {
     expect((d.prepare("SELECT COUNT(*) AS n FROM responses WHERE status NOT IN ('ok', 'error')").get() as { n: number }).n).toBe(0);
     expect((d.prepare("SELECT COUNT(*) AS n FROM judgments j LEFT JOIN responses r ON r.id = j.response_id WHERE r.id IS NULL").get() as { n: number }).n).toBe(0);
     d.close();
+  });
+
+  it("SIGTERM once stops as gracefully (exit 143), and the resume repeats no call", async () => {
+    const r = await interrupted(1, "SIGTERM");
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toMatch(/stopping \(SIGTERM\)/);
+    const d = new Database(r.db, { readonly: true });
+    const run = d.prepare("SELECT id, status FROM runs").get() as { id: string; status: string };
+    const answered = (d.prepare("SELECT COUNT(*) AS n FROM responses").get() as { n: number }).n;
+    d.close();
+    expect(run.status).toBe("interrupted");
+    const resumed = await cliAsync([...r.args, "--resume", run.id]);
+    expect(resumed.code).toBe(0);
+    // Every case's question is unique: a repeated call would show as a question asked twice.
+    const asked = r.cand.requests.map((q) => JSON.stringify(q.body.messages));
+    expect(asked.length).toBe(40);
+    expect(new Set(asked).size).toBe(40);
+    expect(answered).toBeGreaterThanOrEqual(8);
   });
 });

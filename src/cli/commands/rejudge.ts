@@ -83,7 +83,7 @@ Examples:
           ]), [4, 6, 7]));
           if (r.stopped) console.log(chalk.yellow(`interrupted: run the same command again to finish set "${r.label}"`));
         }
-        if (r.stopped) process.exitCode = 130;
+        if (r.stopped) process.exitCode = interrupt.exitCode();
       } finally {
         interrupt.dispose();
         db.close();

@@ -64,16 +64,31 @@ interface RunFlags {
   seed?: number;
 }
 
-/** Ctrl-C once: finish in-flight calls and stop; twice: leave at once (the database is consistent either way). */
-export function installInterruptHandler(): { stopRequested: () => boolean; dispose: () => void } {
+/**
+ * Ctrl-C (or SIGTERM, as sent by CI cancellation, `kill` and container stops) once: finish in-flight calls and stop;
+ * twice: leave at once. The database is consistent either way; a graceful stop repeats no call on resume.
+ */
+export function installInterruptHandler(): { stopRequested: () => boolean; exitCode: () => number; dispose: () => void } {
   let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
+  let received: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop) process.exit(signal === "SIGTERM" ? 143 : 130);
     stop = true;
-    process.stderr.write(chalk.yellow("\nstopping: finishing calls in flight (Ctrl-C again to quit now; resume later with --resume)\n"));
+    received = signal;
+    const again = signal === "SIGTERM" ? "a second SIGTERM" : "Ctrl-C again";
+    process.stderr.write(chalk.yellow(`\nstopping (${signal}): finishing calls in flight (${again} to quit now; resume later with --resume)\n`));
   };
-  process.on("SIGINT", onSigint);
-  return { stopRequested: () => stop, dispose: () => process.off("SIGINT", onSigint) };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    stopRequested: () => stop,
+    /** For a run that stopped early: 128 + the signal's number (130 Ctrl-C, 143 SIGTERM); 130 for a --deadline stop. */
+    exitCode: () => (received === "SIGTERM" ? 143 : 130),
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
 
 export function printRunResult(r: EvaluateResult, json: boolean | undefined): void {
@@ -221,7 +236,7 @@ Examples:
           onRunId: (id) => { if (!f.quiet && !f.json) process.stderr.write(chalk.dim(`run ${id}\n`)); },
         });
         printRunResult(r, f.json);
-        if (r.exec.stopped) process.exitCode = 130;
+        if (r.exec.stopped) process.exitCode = interrupt.exitCode();
       } finally {
         interrupt.dispose();
       }
