@@ -194,7 +194,7 @@ export interface ReviewBlock {
   judgeExpert: { n: number; meanAbsDiff: number | null };
 }
 
-export function overviewFinalScores(o: ReviewOverview): { cases: FinalCaseScore[]; review: ReviewBlock } {
+export function overviewFinalScores(o: ReviewOverview): { cases: FinalCaseScore[]; review: ReviewBlock; rows: ScoreRow[] } {
   const cases: FinalCaseScore[] = [];
   let reviewed = 0, overridden = 0, diffN = 0, diffSum = 0;
   for (const s of o.ctx.scores.values()) {
@@ -216,6 +216,8 @@ export function overviewFinalScores(o: ReviewOverview): { cases: FinalCaseScore[
   const pending = pendingItems(o);
   return {
     cases,
+    /** The judge's score rows as read (without detail), for finalScoreRows: read once per report. */
+    rows: [...o.ctx.scores.values()],
     review: {
       reviewersPerItem: o.settings.required,
       required: o.queue.length,
@@ -237,7 +239,7 @@ export type FinalScores = ReturnType<typeof finalCaseScores>;
 
 export function finalCaseScores(
   storeOrDb: RunStore | DB, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig; cfg?: ReviewConfig; required?: number } = {},
-): { cases: FinalCaseScore[]; review: ReviewBlock } {
+): { cases: FinalCaseScore[]; review: ReviewBlock; rows: ScoreRow[] } {
   const db = storeOrDb instanceof RunStore ? storeOrDb.db : storeOrDb;
   return overviewFinalScores(reviewOverview(db, runId, setId, opts));
 }
@@ -247,8 +249,9 @@ export function finalCaseScores(
  * comparison and gate must use, so an expert's decision counts everywhere.
  */
 export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}, computed?: FinalScores): ScoreRow[] {
-  const finals = new Map((computed ?? finalCaseScores(store, runId, setId, opts)).cases.filter((f) => f.source === "expert").map((f) => [`${f.case_id}\u0000${f.repeat}`, f]));
-  return store.listScoresLight(setId).map((row) => {
+  const final = computed ?? finalCaseScores(store, runId, setId, opts);
+  const finals = new Map(final.cases.filter((f) => f.source === "expert").map((f) => [`${f.case_id}\u0000${f.repeat}`, f]));
+  return final.rows.map((row) => {
     const f = finals.get(`${row.case_id}\u0000${row.repeat}`);
     return f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
   });

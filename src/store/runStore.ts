@@ -131,9 +131,19 @@ export function unitKey(caseId: string, variant: string, repeat: number): string
   return `${caseId}\u0000${variant}\u0000${repeat}`;
 }
 
+/**
+ * Planned-case keys by database and run: every RunStore on one connection shares them (a report builds several views
+ * of one run, and a run's cases only change through addCases, which forgets them).
+ */
+const caseKeyCache = new WeakMap<DB, Map<string, CaseKeys[]>>();
+function caseKeysOf(db: DB): Map<string, CaseKeys[]> {
+  let m = caseKeyCache.get(db);
+  if (!m) caseKeyCache.set(db, (m = new Map()));
+  return m;
+}
+
 export class RunStore {
   private readonly stmt: (sql: string) => Statement;
-  private readonly caseKeys = new Map<string, CaseKeys[]>();
   constructor(readonly db: DB) {
     this.stmt = statementCache(db);
   }
@@ -166,7 +176,7 @@ export class RunStore {
 
   /** Records the planned cases; a resumed run re-inserts the same ones harmlessly. */
   addCases(runId: string, cases: LoadedCase[]): void {
-    this.caseKeys.delete(runId);
+    caseKeysOf(this.db).delete(runId);
     const ins = this.stmt(
       `INSERT OR IGNORE INTO run_cases (run_id, case_id, task, dimension, format, specialty, difficulty, content_hash, case_json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -242,10 +252,11 @@ export class RunStore {
    * asks for them from several places, and a run's planned cases only change through addCases (which forgets them).
    */
   listCaseKeys(runId: string): CaseKeys[] {
-    let rows = this.caseKeys.get(runId);
+    const cache = caseKeysOf(this.db);
+    let rows = cache.get(runId);
     if (!rows) {
       rows = this.stmt("SELECT case_id, task, dimension, format, specialty, difficulty, content_hash FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseKeys[];
-      this.caseKeys.set(runId, rows);
+      cache.set(runId, rows);
     }
     return rows;
   }
