@@ -5,6 +5,7 @@ import { scoreExtraction, parseJsonObject } from "../src/scoring/extraction.js";
 import { rubricScore } from "../src/scoring/rubric.js";
 import { combine, groupScore } from "../src/scoring/caseScore.js";
 import { aggregate } from "../src/scoring/aggregate.js";
+import { seededRandom } from "../src/util/random.js";
 import { loadScoringConfig } from "../src/scoring/config.js";
 import { loadTaxonomy } from "../src/taxonomy/load.js";
 
@@ -163,5 +164,34 @@ describe("aggregation", () => {
     // a single case has no spread
     expect(agg.tasks.find((t) => t.id === "DA02")).toMatchObject({ lo: 0.2, hi: 0.2 });
     expect(aggregate(cases, tax, { iterations: 500, seed: 1 })).toEqual(agg);
+  });
+
+  it("the bootstrap is the plain percentile bootstrap over seededRandom draws (checked against a direct implementation)", () => {
+    // Many tasks of uneven size, scores with many distinct values: any change in draw order or index shows.
+    const rnd0 = seededRandom(99);
+    const many = Array.from({ length: 900 }, (_, i) => {
+      const task = tax.tasks[i % 17]!;
+      return { caseId: `m${i}`, task: task.id, dimension: task.dimension, score: i % 23 === 0 ? null : Math.round(rnd0() * 100) / 100 };
+    });
+    const iterations = 300;
+    const seed = 12345;
+    const got = aggregate(many, tax, { iterations, seed });
+    // Direct: per iteration, every task (in first-seen order) draws floor(u × n) n times.
+    const rnd = seededRandom(seed);
+    const byTask = new Map<string, number[]>();
+    for (const c of many) if (c.score !== null) byTask.set(c.task, [...(byTask.get(c.task) ?? []), c.score]);
+    const samples = new Map<string, number[]>([...byTask.keys()].map((t) => [t, []]));
+    for (let b = 0; b < iterations; b++) {
+      for (const [t, xs] of byTask) {
+        let sum = 0;
+        for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(rnd() * xs.length)]!;
+        samples.get(t)!.push(sum / xs.length);
+      }
+    }
+    for (const [t, xs] of samples) {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const at = (p: number) => sorted[Math.round(p * (sorted.length - 1))];
+      expect(got.tasks.find((x) => x.id === t)).toMatchObject({ lo: at(0.025), hi: at(0.975) });
+    }
   });
 });
