@@ -18,6 +18,15 @@ const BUILTIN = projectPath("datasets", "cases");
 
 const mock = () => new MockAdapter({ kind: "mock", strategy: "reference" });
 
+/** More cases than a run keeps parsed from its first pass, over six tasks. */
+function manyCases(n: number): unknown[] {
+  const tasks = ["EK01", "EK02", "EK03", "DA01", "DA02", "GA01"];
+  return Array.from({ length: n }, (_, i) => ({
+    ...validOpenCase, id: `M-${String(i).padStart(5, "0")}`, task: tasks[i % tasks.length],
+    input: { ...validOpenCase.input, question: `第${i}例：最可能的诊断？` },
+  }));
+}
+
 describe("run loading", () => {
   it("stores exactly the planned cases, byte for byte as a whole-file load and plan would, under filters and sampling", async () => {
     const tax = loadTaxonomy();
@@ -36,9 +45,25 @@ describe("run loading", () => {
     expect(r.exec.units).toBe(want.reduce((n, x) => n + (x.case.format === "group" ? x.case.variants.length : 1), 0));
   });
 
+  it("above 5,000 cases the planned ones are read again (second pass) and stored exactly as a whole-file load would", async () => {
+    const tax = loadTaxonomy();
+    const dir = tempDir();
+    const file = writeJsonl(dir, "many.jsonl", manyCases(5200));
+    const filters = { profile: "general-llm", sample: { perTask: 3, seed: 11 }, shard: { index: 2, count: 2 } };
+    const r = await evaluate({ datasets: [file], filters, candidate: mock(), judge: mock(), dbPath: path.join(dir, "m.sqlite"), reportDir: dir, concurrency: 4, quiet: true });
+    const expected = planCases((await loadDatasets([file], tax)).cases, tax, filters).sort((a, b) => (a.case.id < b.case.id ? -1 : 1));
+    expect(expected.length).toBeGreaterThan(0);
+    const db = new Database(r.dbPath, { readonly: true });
+    const rows = db.prepare("SELECT case_id, content_hash, case_json FROM run_cases WHERE run_id = ? ORDER BY case_id").all(r.runId) as { case_id: string; content_hash: string; case_json: string }[];
+    db.close();
+    expect(rows.map((x) => x.case_id)).toEqual(expected.map((x) => x.case.id));
+    expect(rows.map((x) => x.content_hash)).toEqual(expected.map((x) => x.contentHash));
+    expect(rows.map((x) => JSON.parse(x.case_json))).toEqual(expected.map((x) => x.case));
+  });
+
   it("a dataset file that changes between the two passes stops the run, and nothing is stored", async () => {
     const dir = tempDir();
-    const file = writeJsonl(dir, "c.jsonl", [validOpenCase]);
+    const file = writeJsonl(dir, "c.jsonl", manyCases(5001));
     // describe() is asked for between planning and storing: the moment another process could rewrite the file.
     const sneaky: Adapter = Object.assign(mock(), {
       describe() {

@@ -21,7 +21,7 @@ import { hashOf } from "../util/hash.js";
 import { isLoopback, scanCase, type IdentifierFinding } from "../dataset/pii.js";
 import type { LoadedCase } from "../dataset/load.js";
 import type { LimitsConfig, Price } from "../config/schema.js";
-import { DEFAULT_RETRY, Endpoint, LimitedAdapter, type EndpointStats } from "./limiter.js";
+import { DEFAULT_RETRY, Endpoint, Gate, LimitedAdapter, type EndpointStats } from "./limiter.js";
 import { TOOL_VERSION } from "../util/version.js";
 import { checkReplayPlan, describeMissing } from "../adapters/replay.js";
 
@@ -112,6 +112,21 @@ export function refuseIdentifiers(findings: LocatedFinding[], adapters: Adapter[
   throw new UserError(`personal identifiers found in ${new Set(findings.map((f) => f.caseId)).size} case(s) that would be sent to ${remote.join(", ")} (not on this machine):\n${lines.join("\n")}${findings.length > 30 ? `\n  … and ${findings.length - 30} more` : ""}\nRemove them, tag fictitious ones "synthetic-identifiers", or pass --allow-identifiers.`);
 }
 
+/**
+ * True when the candidate and every judge are one OpenAI-compatible endpoint with one key, and no judge limits were
+ * set apart: the provider then counts their calls together, so one set of limits must too.
+ */
+export function sharesEndpoint(candidate: Adapter, judges: Adapter[], judgeLimits: LimitsConfig | undefined): boolean {
+  if (judgeLimits?.concurrency !== undefined || judgeLimits?.rpm !== undefined || judgeLimits?.tpm !== undefined) return false;
+  const where = (a: Adapter) => {
+    if (a.kind !== "openai") return null;
+    const d = a.describe();
+    return `${String(d.baseURL ?? "")}\u0000${String(d.apiKeyEnv ?? "")}`;
+  };
+  const c = where(candidate);
+  return c !== null && judges.every((j) => where(j) === c);
+}
+
 export function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `r${t}-${Math.random().toString(36).slice(2, 6)}`;
@@ -148,7 +163,12 @@ interface Plan {
   /** Summaries of the planned cases (no case text: see CaseSummary). */
   cases: CaseSummary[];
   files: LoadResult["files"];
+  /** Every parsed case, while the datasets are small enough to keep: then no second pass is needed. */
+  kept: LoadedCase[] | null;
 }
+
+/** Up to this many cases a run keeps them parsed from the first pass (a few MB); beyond, it reads them again. */
+const KEEP_PARSED_CASES = 5000;
 
 /**
  * First pass over the datasets: validates every case, keeps a summary of each, plans, checks replay files and
@@ -160,8 +180,10 @@ async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<Plan> 
   const scan = !o.allowIdentifiers && remoteEndpoints(adapters).length > 0;
   const summaries: CaseSummary[] = [];
   const findings: LocatedFinding[] = [];
+  let kept: LoadedCase[] | null = [];
   const loaded = await scanDatasets(o.datasets, tax, (lc) => {
     summaries.push(summarizeCase(lc));
+    if (kept && kept.push(lc) > KEEP_PARSED_CASES) kept = null;
     if (scan) findings.push(...findIdentifiers(lc));
   });
   const errors = loaded.issues.filter((i) => i.severity === "error");
@@ -178,12 +200,16 @@ async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<Plan> 
     const planned = new Set(cases.map((c) => c.case.id));
     refuseIdentifiers(findings.filter((f) => planned.has(f.caseId)), adapters);
   }
-  return { cases, files: loaded.files };
+  return { cases, files: loaded.files, kept };
 }
 
-/** Second pass: reads the planned cases again and stores them in batches; the files must not have changed since. */
+/** Stores the planned cases: kept from the first pass, or read again in batches (the files must not have changed). */
 async function storePlannedCases(store: RunStore, runId: string, o: EvaluateOptions, tax: Taxonomy, plan: Plan): Promise<void> {
   const planned = new Set(plan.cases.map((c) => c.case.id));
+  if (plan.kept) {
+    store.addCases(runId, plan.kept.filter((lc) => planned.has(lc.case.id)));
+    return;
+  }
   let batch: LoadedCase[] = [];
   const second = await scanDatasets(o.datasets, tax, (lc) => {
     batch.push(lc);
@@ -254,16 +280,16 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     o.onRunId?.(runId);
     const totalUnits = countUnits(plan.cases, repeats);
     plan = null;
-    const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number) =>
+    const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number, shared?: Gate) =>
       new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm,
-        maxAttempts: l?.maxAttempts ?? DEFAULT_RETRY.maxAttempts, baseDelayMs: l?.retryBaseMs ?? DEFAULT_RETRY.baseDelayMs });
+        maxAttempts: l?.maxAttempts ?? DEFAULT_RETRY.maxAttempts, baseDelayMs: l?.retryBaseMs ?? DEFAULT_RETRY.baseDelayMs }, Math.random, shared);
     const candEndpoint = endpoint("candidate", o.candidateLimits, o.concurrency);
-    const judgeEndpoint = endpoint("judge", o.judgeLimits, o.concurrency);
-    // The cache is looked up before an endpoint is used, so a cached answer spends no request or token budget.
+    const judgeAdapters = o.judges?.length ? o.judges : [o.judge];
+    const judgeEndpoint = endpoint("judge", o.judgeLimits, o.concurrency, sharesEndpoint(o.candidate, judgeAdapters, o.judgeLimits) ? candEndpoint.gate : undefined);
     const candidate = new LimitedAdapter(o.candidate, candEndpoint);
     const started = Date.now();
     const stopRequested = () => (o.stopRequested?.() ?? false) || (o.deadlineMs !== undefined && Date.now() - started > o.deadlineMs);
-    const members = juryMembers(o.judges?.length ? o.judges : [o.judge]);
+    const members = juryMembers(judgeAdapters);
     const jury = members.map((m) => ({ name: m.name, adapter: new LimitedAdapter(m.adapter, judgeEndpoint) }));
     const setId = store.ensureJudgmentSet(runId, "default", JSON.stringify(juryDescription(members, scoring.judge.mode)), templates.version, templates.hash);
 
@@ -271,8 +297,9 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     try {
       exec = await executeRun({
         store, runId, setId, cases: pagedCases(store, runId), totalUnits, candidate, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
-        // Units in flight: enough to keep both endpoints busy; each endpoint enforces its own limit.
-        concurrency: Math.max(candEndpoint.stats.concurrency, judgeEndpoint.stats.concurrency),
+        // Units in flight: enough to keep every slot of both endpoints busy (a unit holds one call at a time); the
+        // gates enforce the limits. Units waiting at a shared gate let it start the next call the moment one ends.
+        concurrency: candEndpoint.stats.concurrency + judgeEndpoint.stats.concurrency,
         progress: new Progress(process.stderr, o.quiet, () => spendSoFar([[candEndpoint.stats, o.candidate], [judgeEndpoint.stats, o.judge]], o.prices)), stopRequested,
         ...(o.patient ? { patient: new LimitedAdapter(o.patient, endpoint("patient", o.patientLimits, o.concurrency)), maxTurns: o.maxTurns } : {}),
       });
