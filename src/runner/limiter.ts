@@ -1,4 +1,4 @@
-// Per-endpoint call control: adaptive concurrency, requests-per-minute and tokens-per-minute buckets,
+// Per-endpoint call control (src/runner/evaluate.ts decides which roles share an endpoint): adaptive concurrency, requests-per-minute and tokens-per-minute buckets,
 // and retries with exponential backoff and jitter that honour Retry-After.
 import pLimit, { type LimitFunction } from "p-limit";
 import { classifyError } from "../adapters/errors.js";
@@ -60,28 +60,29 @@ export interface EndpointStats {
   concurrency: number;
 }
 
-export class Endpoint {
-  private readonly limit: LimitFunction;
-  private readonly rpm: Bucket | null;
-  private readonly tpm: Bucket | null;
+/**
+ * What limits the calls to one endpoint: concurrency (adaptive), requests and tokens per minute. Usually one per
+ * Endpoint; a candidate and a judge on the same endpoint and key share one, as the provider counts them together.
+ */
+export class Gate {
+  readonly limit: LimitFunction;
+  readonly rpm: Bucket | null;
+  readonly tpm: Bucket | null;
   private successesSinceBackoff = 0;
   /** The last outcomes (true = 429), for telling a sustained rate limit from a stray one. */
   private recent: boolean[] = [];
-  readonly stats: EndpointStats;
 
-  constructor(readonly name: string, private readonly cfg: EndpointLimits, private readonly random: () => number = Math.random) {
+  constructor(readonly cfg: Pick<EndpointLimits, "concurrency" | "rpm" | "tpm">) {
     this.limit = pLimit(cfg.concurrency);
     this.rpm = cfg.rpm ? new Bucket(cfg.rpm) : null;
     this.tpm = cfg.tpm ? new Bucket(cfg.tpm) : null;
-    this.stats = { calls: 0, promptTokens: 0, completionTokens: 0, retries: 0, rateLimited: 0, concurrency: cfg.concurrency };
   }
 
   /**
    * AIMD on sustained rate limiting: halve when 3 of the last 10 calls were 429s (one stray 429 is only retried),
    * creep back up by one after a run of successes.
    */
-  private onRateLimited(): void {
-    this.stats.rateLimited++;
+  onRateLimited(): void {
     this.successesSinceBackoff = 0;
     this.recent.push(true);
     if (this.recent.length > 10) this.recent.shift();
@@ -89,18 +90,27 @@ export class Endpoint {
     this.recent = [];
     const next = Math.max(1, Math.floor(this.limit.concurrency / 2));
     if (next !== this.limit.concurrency) this.limit.concurrency = next;
-    this.stats.concurrency = this.limit.concurrency;
   }
 
-  private onSuccess(): void {
+  onSuccess(): void {
     this.recent.push(false);
     if (this.recent.length > 10) this.recent.shift();
     if (this.limit.concurrency >= this.cfg.concurrency) return;
     if (++this.successesSinceBackoff >= this.limit.concurrency * 2) {
       this.successesSinceBackoff = 0;
       this.limit.concurrency = this.limit.concurrency + 1;
-      this.stats.concurrency = this.limit.concurrency;
     }
+  }
+}
+
+/** One role's calls (candidate, judge, patient): retries and statistics, under a gate of its own or a shared one. */
+export class Endpoint {
+  readonly gate: Gate;
+  readonly stats: EndpointStats;
+
+  constructor(readonly name: string, private readonly cfg: EndpointLimits, private readonly random: () => number = Math.random, shared?: Gate) {
+    this.gate = shared ?? new Gate(cfg);
+    this.stats = { calls: 0, promptTokens: 0, completionTokens: 0, retries: 0, rateLimited: 0, concurrency: this.gate.limit.concurrency };
   }
 
   backoffMs(attempt: number, retryAfterMs: number | null): number {
@@ -116,15 +126,17 @@ export class Endpoint {
   async call<T>(fn: () => Promise<T>, estimateTokens = 0, usedTokens?: (r: T) => number | null): Promise<{ value: T; attempts: number }> {
     let attempt = 0;
     for (;;) {
-      const outcome = await this.limit(async () => {
-        if (this.rpm) await this.rpm.take(1);
-        if (this.tpm && estimateTokens) await this.tpm.take(estimateTokens);
+      const gate = this.gate;
+      const outcome = await gate.limit(async () => {
+        if (gate.rpm) await gate.rpm.take(1);
+        if (gate.tpm && estimateTokens) await gate.tpm.take(estimateTokens);
         this.stats.calls++;
         try {
           const value = await fn();
           const used = usedTokens?.(value);
-          if (this.tpm && used !== null && used !== undefined) this.tpm.adjust(used - estimateTokens);
-          this.onSuccess();
+          if (gate.tpm && used !== null && used !== undefined) gate.tpm.adjust(used - estimateTokens);
+          gate.onSuccess();
+          this.stats.concurrency = gate.limit.concurrency;
           return { ok: true as const, value };
         } catch (err) {
           return { ok: false as const, err };
@@ -133,7 +145,11 @@ export class Endpoint {
       attempt++;
       if (outcome.ok) return { value: outcome.value, attempts: attempt };
       const cls = classifyError(outcome.err);
-      if (cls.rateLimited) this.onRateLimited();
+      if (cls.rateLimited) {
+        this.stats.rateLimited++;
+        this.gate.onRateLimited();
+        this.stats.concurrency = this.gate.limit.concurrency;
+      }
       if (!cls.retryable || attempt >= this.cfg.maxAttempts) {
         const e = outcome.err instanceof Error ? outcome.err : new Error(errorMessage(outcome.err));
         throw Object.assign(e, { attempts: attempt });
