@@ -51,13 +51,19 @@ async function startServer(latency: number): Promise<Server> {
 
 interface CliResult { wallMs: number; cpuMs: number; maxRssMb: number; code: number | null }
 
-function runCli(args: string[], opts: { killWhen?: () => Promise<boolean> } = {}): Promise<CliResult> {
+function runCli(args: string[], opts: { killWhen?: () => Promise<boolean>; signal?: NodeJS.Signals } = {}): Promise<CliResult> {
   const usage = path.join(work, `rusage-${Math.random().toString(36).slice(2)}.json`);
   const started = performance.now();
   const p = spawn(process.execPath, [projectPath("bin", "medeval"), ...args], { stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, MEDEVAL_RUSAGE_FILE: usage } });
   let timer: NodeJS.Timeout | undefined;
   if (opts.killWhen) {
-    timer = setInterval(() => void opts.killWhen!().then((yes) => yes && p.kill("SIGKILL")), 20);
+    let sent = false;
+    timer = setInterval(() => void opts.killWhen!().then((yes) => {
+      if (!yes || sent) return;
+      sent = true;
+      p.kill(opts.signal ?? "SIGKILL");
+      clearInterval(timer); // one signal: a second SIGTERM would mean "quit now"
+    }), 20);
   }
   return new Promise((resolve) => p.on("exit", (code) => {
     if (timer) clearInterval(timer);
@@ -114,20 +120,23 @@ for (const r of rows) console.log(r.join("\t"));
   const after = await server.stats();
   console.log(`\ncached re-run of ${n} cases: ${f1(cached.wallMs / 1000)} s, ${after.requests - before.requests} model calls`);
 
-  const rdb = path.join(work, `resume-${n}.sqlite`);
-  const rfile = writeCases(n, "续");
-  const start = await server.stats();
-  const half = start.requests + n; // n of the 2n calls
-  const killed = await runCli(runArgs(server.url, rfile, rdb, c), { killWhen: async () => (await server.stats()).requests >= half });
-  const mid = await server.stats();
-  const { default: Database } = await import("better-sqlite3");
-  const d = new Database(rdb, { readonly: true });
-  const runId = (d.prepare("SELECT id FROM runs").get() as { id: string }).id;
-  d.close();
-  const resumed = await runCli(runArgs(server.url, rfile, rdb, c, ["--resume", runId]));
-  const end = await server.stats();
-  console.log(`resume after kill -9 at ${mid.requests - start.requests} of ${2 * n} calls (exit ${killed.code ?? "killed"}): resumed in ${f1(resumed.wallMs / 1000)} s, `
-    + `${end.requests - mid.requests} calls after resume, ${end.duplicates - start.duplicates} repeated calls (in flight at the kill: at most ${2 * c})`);
+  // Stopped at 50 % by SIGTERM (graceful: in-flight calls finish) and by kill -9 (in-flight calls are lost).
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    const rdb = path.join(work, `resume-${n}-${signal}.sqlite`);
+    const rfile = writeCases(n, signal === "SIGTERM" ? "续" : "断");
+    const start = await server.stats();
+    const half = start.requests + n; // n of the 2n calls
+    const killed = await runCli(runArgs(server.url, rfile, rdb, c), { killWhen: async () => (await server.stats()).requests >= half, signal });
+    const mid = await server.stats();
+    const { default: Database } = await import("better-sqlite3");
+    const d = new Database(rdb, { readonly: true });
+    const runId = (d.prepare("SELECT id FROM runs").get() as { id: string }).id;
+    d.close();
+    const resumed = await runCli(runArgs(server.url, rfile, rdb, c, ["--resume", runId]));
+    const end = await server.stats();
+    console.log(`resume after ${signal === "SIGTERM" ? "SIGTERM" : "kill -9"} at ${mid.requests - start.requests} of ${2 * n} calls (exit ${killed.code ?? "killed"}): resumed in ${f1(resumed.wallMs / 1000)} s, `
+      + `${end.requests - mid.requests} calls after resume, ${end.duplicates - start.duplicates} repeated calls${signal === "SIGKILL" ? ` (in flight at the kill: at most ${2 * c})` : ""}`);
+  }
 }
 
 // Report and aggregate over a big run at 0 ms latency.
