@@ -142,6 +142,20 @@ function caseKeysOf(db: DB): Map<string, CaseKeys[]> {
   return m;
 }
 
+/**
+ * One string per distinct value: SQLite hands back a new string for every column of every row, and 100,000 rows
+ * repeat a handful of tasks, formats and statuses (about 20 MB of copies at that size).
+ */
+function interner(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    const hit = seen.get(s);
+    if (hit !== undefined) return hit;
+    seen.set(s, s);
+    return s;
+  };
+}
+
 export class RunStore {
   private readonly stmt: (sql: string) => Statement;
   constructor(readonly db: DB) {
@@ -256,6 +270,14 @@ export class RunStore {
     let rows = cache.get(runId);
     if (!rows) {
       rows = this.stmt("SELECT case_id, task, dimension, format, specialty, difficulty, content_hash FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseKeys[];
+      const one = interner();
+      for (const r of rows) {
+        r.task = one(r.task);
+        r.dimension = one(r.dimension);
+        r.format = one(r.format);
+        r.specialty = one(r.specialty);
+        r.difficulty = one(r.difficulty);
+      }
       cache.set(runId, rows);
     }
     return rows;
@@ -326,8 +348,16 @@ export class RunStore {
 
   /** Score rows without the detail of scored cases (the bulk of a row); unscored rows keep theirs (it says why). */
   listScoresLight(setId: number): ScoreRow[] {
-    return this.stmt(`SELECT set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety,
+    const rows = this.stmt(`SELECT set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety,
       CASE WHEN status = 'unscored' THEN detail_json ELSE '{}' END AS detail_json FROM scores WHERE set_id = ? ORDER BY case_id, repeat`).all(setId) as ScoreRow[];
+    const one = interner();
+    for (const r of rows) {
+      r.run_id = one(r.run_id);
+      r.status = one(r.status) as ScoreRow["status"];
+      if (r.safety !== null) r.safety = one(r.safety);
+      if (r.detail_json === "{}") r.detail_json = one(r.detail_json);
+    }
+    return rows;
   }
 
   listScores(setId: number): ScoreRow[] {
