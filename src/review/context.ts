@@ -29,8 +29,10 @@ export interface ReviewContext {
   runId: string;
   setId: number;
   repeats: number;
-  /** Planned cases by id; `c` (the full case) is read from the database the first time it is needed. */
-  cases: Map<string, { row: CaseKeys; readonly c: Case }>;
+  /** Planned cases' keys by id (task, dimension, format…): no case text. */
+  cases: Map<string, CaseKeys>;
+  /** A planned case in full, read from the database the first time it is asked for (undefined if not planned). */
+  caseOf(caseId: string): Case | undefined;
   /** Score rows of the set by item key. */
   scores: Map<string, ScoreRow>;
   /** Flags by item key (a group's variant flags are gathered under their case). */
@@ -54,16 +56,16 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
   const run = store.getRun(runId);
   if (!run) throw new UserError(`no run "${runId}" in this database (list them with \`medeval runs\`)`);
   const repeats = (JSON.parse(run.config_json) as { repeats?: number }).repeats ?? 1;
-  const cases = new Map<string, { row: CaseKeys; readonly c: Case }>();
-  for (const row of store.listCaseKeys(runId)) {
-    let parsed: Case | undefined;
-    cases.set(row.case_id, {
-      row,
-      get c() {
-        return (parsed ??= RunStore.parseCase(store.getCase(runId, row.case_id)!));
-      },
-    });
-  }
+  // Keys only: one map entry per case (a getter object per case cost ~50 MB at 100,000 cases).
+  const cases = new Map<string, CaseKeys>();
+  for (const row of store.listCaseKeys(runId)) cases.set(row.case_id, row);
+  const parsed = new Map<string, Case>();
+  const caseOf = (caseId: string): Case | undefined => {
+    if (!cases.has(caseId)) return undefined;
+    let c = parsed.get(caseId);
+    if (!c) parsed.set(caseId, (c = RunStore.parseCase(store.getCase(runId, caseId)!)));
+    return c;
+  };
   const scores = new Map(store.listScoresLight(setId).map((s) => [itemKey(s.case_id, s.repeat), s]));
   const flags = new Map<string, FlagRow[]>();
   for (const f of store.listFlags(runId, setId)) {
@@ -76,14 +78,14 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
     store.caseResponses(runId, caseId).find((r) => r.variant === variant && r.repeat === repeat) ?? null;
   const detailStmt = db.prepare("SELECT detail_json FROM scores WHERE set_id = ? AND case_id = ? AND repeat = ?");
   const scoreDetail = (caseId: string, repeat: number) => (detailStmt.get(setId, caseId, repeat) as { detail_json: string } | undefined)?.detail_json ?? "{}";
-  return { db, runId, setId, repeats, cases, scores, flags, responseOf, judgmentsOf: (id) => store.responseJudgments(setId, id), scoreDetail };
+  return { db, runId, setId, repeats, cases, caseOf, scores, flags, responseOf, judgmentsOf: (id) => store.responseJudgments(setId, id), scoreDetail };
 }
 
 /** The answers (one per variant; one unit for non-group cases) of an item, each with its judges' verdicts. */
 export function unitViews(ctx: ReviewContext, caseId: string, repeat: number): UnitView[] {
-  const entry = ctx.cases.get(caseId);
-  if (!entry) return [];
-  const variants = entry.c.format === "group" ? entry.c.variants.map((v) => v.id) : [""];
+  const c = ctx.caseOf(caseId);
+  if (!c) return [];
+  const variants = c.format === "group" ? c.variants.map((v) => v.id) : [""];
   return variants.map((variant) => {
     const response = ctx.responseOf(caseId, variant, repeat);
     const judges = (response ? ctx.judgmentsOf(response.id) : []).map((j) => ({

@@ -163,8 +163,8 @@ export function validateRows(
     const setId = Number(get("set_id"));
     if (!Number.isInteger(setId) || !sets.has(setId)) bad("set_id", `expected the id of one of this run's judgment sets (${[...sets].join(", ")}), got "${get("set_id")}"`);
     const caseId = get("case_id");
-    const entry = o.ctx.cases.get(caseId);
-    if (!entry) bad("case_id", `expected a case of run ${o.ctx.runId}, got "${caseId}"`);
+    const known = o.ctx.cases.has(caseId);
+    if (!known) bad("case_id", `expected a case of run ${o.ctx.runId}, got "${caseId}"`);
     const repeat = Number(get("repeat"));
     if (!/^\d+$/.test(get("repeat")) || repeat >= o.ctx.repeats) bad("repeat", `expected a whole number from 0 to ${o.ctx.repeats - 1}, got "${get("repeat")}"`);
     const decision = DECISION_WORDS[decisionRaw.toLowerCase()];
@@ -186,8 +186,8 @@ export function validateRows(
       }
       const safety = SAFETY_WORDS[get("safety").toLowerCase()];
       if (!safety) bad("safety", `expected ok, minor or critical, got "${get("safety")}"`);
-      const items = entry ? caseRubric(entry.c) : [];
-      const rubric: Record<string, boolean> = entry && errors.length === before ? { ...judgeValues(o.ctx, caseId, repeat).rubric } : {};
+      const items = known ? caseRubric(o.ctx.caseOf(caseId)!) : [];
+      const rubric: Record<string, boolean> = known && errors.length === before ? { ...judgeValues(o.ctx, caseId, repeat).rubric } : {};
       for (const part of get("rubric").split(/[;,，；\n]+/).map((p) => p.trim()).filter(Boolean)) {
         const m = /^([^=:：\s]+)\s*[=:：]\s*(.+)$/.exec(part);
         const v = m ? m[2]!.trim().toLowerCase() : "";
@@ -195,7 +195,7 @@ export function validateRows(
           bad("rubric", `expected items like "r1=y; r2=n", got "${part}"`);
           continue;
         }
-        if (entry && !items.some((i) => i.id === m[1])) bad("rubric", `${m[1]} is not a rubric item of ${caseId} (items: ${items.map((i) => i.id).join(", ") || "none"})`);
+        if (known && !items.some((i) => i.id === m[1])) bad("rubric", `${m[1]} is not a rubric item of ${caseId} (items: ${items.map((i) => i.id).join(", ") || "none"})`);
         else rubric[m[1]!] = YES.has(v);
       }
       for (const i of items) rubric[i.id] ??= false;

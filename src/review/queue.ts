@@ -59,7 +59,7 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
   const unflagged: string[] = [];
   const byKey = new Map<string, QueueItem>();
   // Case keys only (id, task): parsing 100,000 case texts to build a queue would be the whole cost.
-  for (const { row } of ctx.cases.values()) {
+  for (const row of ctx.cases.values()) {
     const c = { id: row.case_id, task: row.task };
     const star = Boolean(tax.task(c.task)?.safetyCritical);
     for (let rep = 0; rep < ctx.repeats; rep++) {
@@ -98,7 +98,7 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
   }
   for (const key of auditSample(unflagged, q.auditSample.rate, runSeed(q.auditSample.seed, ctx.runId))) {
     const [caseId, rep] = key.split("\u0000") as [string, string];
-    const row = ctx.cases.get(caseId)!.row;
+    const row = ctx.cases.get(caseId)!;
     const c = { id: row.case_id, task: row.task };
     const star = Boolean(tax.task(c.task)?.safetyCritical);
     items.push({

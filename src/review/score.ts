@@ -51,9 +51,8 @@ export function caseRubric(c: Case): { id: string; criterion: string; points: nu
  * standing in for the judge, then combined exactly as the scoring stage does (groupScore for groups).
  */
 export function expertCaseScore(ctx: ReviewContext, caseId: string, repeat: number, v: ExpertValues, cfg: ScoringConfig): number | null {
-  const entry = ctx.cases.get(caseId);
-  if (!entry) return null;
-  const c = entry.c;
+  const c = ctx.caseOf(caseId);
+  if (!c) return null;
   const items = caseRubric(c);
   const met = new Map(items.map((i) => [i.id, v.rubric[i.id] ?? false]));
   const judgment: AggregatedJudgment = {

@@ -127,7 +127,7 @@ async function askValues(o: ReviewOverview, q: QueueItem, ask: Ask, out: NodeJS.
   const safety = await askSafety(ask, out, j.safety);
   if (safety === null || safety === CANCEL) return safety;
   const rubric: Record<string, boolean> = {};
-  for (const item of caseRubric(o.ctx.cases.get(q.caseId)!.c)) {
+  for (const item of caseRubric(o.ctx.caseOf(q.caseId)!)) {
     const label = inert(`${item.id} (${item.points > 0 ? "+" : ""}${item.points}) ${[...item.criterion].slice(0, 40).join("")}`);
     const met = await askYesNo(ask, out, label, j.rubric[item.id]);
     if (met === null || met === CANCEL) return met;

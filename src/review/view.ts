@@ -32,7 +32,7 @@ export function rubricText(v: Record<string, boolean>): string {
 }
 
 export function itemText(ctx: ReviewContext, tax: Taxonomy, q: QueueItem): ItemText {
-  const c = ctx.cases.get(q.caseId)!.c;
+  const c = ctx.caseOf(q.caseId)!;
   const task = tax.task(c.task);
   const input = c.format === "group" ? c.variants[0]!.input : c.input;
   const ref = c.reference;
