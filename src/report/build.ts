@@ -81,8 +81,11 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   // Keys only: case texts, answers and judgments are read by index for the cases the drill-down shows.
   const caseRows = store.listCaseKeys(runId);
   const caseById = new Map(caseRows.map((c) => [c.case_id, c]));
-  const scores = finalScoreRows(store, runId, set.id, { tax, scoring }, final);
   const flags: FlagRow[] = s.flags;
+  const detail = drillDownCases(caseRows, flags, opts.cases);
+  // Score rows only for the cases the drill-down shows: a summary-only report of 100,000 cases needs none.
+  const shown = new Set(detail.rows.map((r) => r.case_id));
+  const scores = shown.size ? finalScoreRows(store, runId, set.id, { tax, scoring }, final).filter((x) => shown.has(x.case_id)) : [];
   const reviews: ReviewState = readReviewState(store.db, runId, set.id);
 
   const scoreByUnit = new Map<string, ScoreRow>(scores.map((x) => [ukey(x.case_id, x.repeat), x]));
@@ -147,7 +150,6 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   });
 
   // ---- per-case drill-down
-  const detail = drillDownCases(caseRows, flags, opts.cases);
   const cases: CaseDetail[] = [];
   for (const keys of detail.rows) {
     const row = store.getCase(runId, keys.case_id)!;

@@ -71,27 +71,30 @@ export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, 
   // Final scores: an expert's where a final review exists, else the judge's (src/review/state.ts).
   const final = finalScores ?? finalCaseScores(store, run.id, set.id, { tax, scoring });
   const scores = final.cases;
-  // Repeats: a case's score is the mean over its scored repeats.
-  const byCase = new Map<string, number[]>();
-  for (const s of scores) {
-    if (s.score === null) continue;
-    let arr = byCase.get(s.case_id);
-    if (!arr) byCase.set(s.case_id, (arr = []));
-    arr.push(s.score);
-  }
-  const inputs = caseRows.map((c) => {
-    const xs = byCase.get(c.case_id);
-    return { caseId: c.case_id, task: c.task, dimension: c.dimension, score: xs ? xs.reduce((a, b) => a + b, 0) / xs.length : null };
-  });
-  const aggregates = aggregate(inputs, tax, { iterations: scoring.bootstrap.iterations, seed: scoring.bootstrap.seed });
   const config = JSON.parse(run.config_json) as { repeats?: number; candidate?: { model?: string }; judge?: { model?: string }; prices?: Record<string, { input: number; output: number; currency: string }> | null };
   const repeats = config.repeats ?? 1;
-  const worstOfK = repeats > 1
-    ? aggregate(caseRows.map((c) => {
-      const xs = byCase.get(c.case_id);
-      return { caseId: c.case_id, task: c.task, dimension: c.dimension, score: xs && xs.length === repeats ? Math.min(...xs) : null };
-    }), tax, { iterations: scoring.bootstrap.iterations, seed: scoring.bootstrap.seed })
-    : null;
+  // Repeats: a case's score is the mean over its scored repeats; worst-of-k its lowest when all k were scored.
+  // Plain number maps and generated inputs: at 100,000 cases an array or object per case was tens of MB.
+  const sum = new Map<string, number>();
+  const count = new Map<string, number>();
+  const min = repeats > 1 ? new Map<string, number>() : null;
+  for (const s of scores) {
+    if (s.score === null) continue;
+    sum.set(s.case_id, (sum.get(s.case_id) ?? 0) + s.score);
+    count.set(s.case_id, (count.get(s.case_id) ?? 0) + 1);
+    min?.set(s.case_id, Math.min(min.get(s.case_id) ?? Infinity, s.score));
+  }
+  function* inputs(score: (caseId: string) => number | null) {
+    for (const c of caseRows) yield { caseId: c.case_id, task: c.task, dimension: c.dimension, score: score(c.case_id) };
+  }
+  const mean = (id: string) => {
+    const n = count.get(id);
+    return n ? sum.get(id)! / n : null;
+  };
+  const boot = { iterations: scoring.bootstrap.iterations, seed: scoring.bootstrap.seed };
+  const aggregates = aggregate(inputs(mean), tax, boot);
+  const worstOfK = min ? aggregate(inputs((id) => (count.get(id) === repeats ? min.get(id)! : null)), tax, boot) : null;
+  const scoredCases = count.size;
   const flags = store.listFlags(run.id, set.id);
   const flagCounts: Record<string, number> = {};
   for (const f of flags) flagCounts[f.kind] = (flagCounts[f.kind] ?? 0) + 1;
@@ -111,8 +114,8 @@ export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, 
     },
     judgmentSet: { id: set.id, label: set.label, promptVersion: set.prompt_version, promptHash: set.prompt_hash, judges: JSON.parse(set.judges_json) },
     cases: caseRows.length,
-    scored: inputs.filter((i) => i.score !== null).length,
-    unscored: inputs.filter((i) => i.score === null).length,
+    scored: scoredCases,
+    unscored: caseRows.length - scoredCases,
     candidateErrors: cand.errors ?? 0,
     judgeFailures: judge.failed ?? 0,
     aggregates,

@@ -55,13 +55,16 @@ function rollUp(taskMeans: Map<string, number>, tax: Taxonomy, weights: Map<stri
 
 const TWO_POW_MINUS_32 = 1 / 4294967296;
 
-export function aggregate(cases: CaseScoreInput[], tax: Taxonomy, opts: { iterations: number; seed: number; weights?: Record<string, number> }): Aggregates {
+/** `cases` is read once, so a generator works (a large run then never holds one object per case). */
+export function aggregate(cases: Iterable<CaseScoreInput>, tax: Taxonomy, opts: { iterations: number; seed: number; weights?: Record<string, number> }): Aggregates {
   const weights = new Map(tax.dimensions.map((d) => [d.id as string, opts.weights?.[d.id] ?? d.weight]));
   const byTask = new Map<string, number[]>();
   const unscored = new Map<string, number>();
   const present = new Set<string>();
+  let scored = 0;
   for (const c of cases) {
     present.add(c.task);
+    if (c.score !== null) scored++;
     if (c.score === null) unscored.set(c.task, (unscored.get(c.task) ?? 0) + 1);
     else {
       let arr = byTask.get(c.task);
@@ -135,6 +138,6 @@ export function aggregate(cases: CaseScoreInput[], tax: Taxonomy, opts: { iterat
     tasks: tasks.filter((t) => t.dimension === d.id && t.mean !== null).length,
     ...(point.dims.has(d.id) ? interval(dimSamples[dimIds.indexOf(d.id)]!) : { lo: null, hi: null }),
   }));
-  const overall: Estimate = { mean: point.overall, n: cases.filter((c) => c.score !== null).length, ...(point.overall !== null ? interval(overallSamples) : { lo: null, hi: null }) };
+  const overall: Estimate = { mean: point.overall, n: scored, ...(point.overall !== null ? interval(overallSamples) : { lo: null, hi: null }) };
   return { tasks, dimensions, overall };
 }
