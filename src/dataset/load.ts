@@ -27,11 +27,20 @@ export interface CaseSummary {
   dimension: string;
 }
 
+/** Task, format, specialty and dimension repeat across 100,000 summaries: one string each (a few hundred values). */
+const summaryStrings = new Map<string, string>();
+function one<T extends string>(s: T): T {
+  const hit = summaryStrings.get(s);
+  if (hit !== undefined) return hit as T;
+  summaryStrings.set(s, s);
+  return s;
+}
+
 export function summarizeCase(lc: LoadedCase): CaseSummary {
   const c = lc.case;
   return {
-    case: { id: c.id, task: c.task, format: c.format, provenance: { specialty: c.provenance.specialty }, ...(c.format === "group" ? { variants: c.variants.map((v) => ({ id: v.id })) } : {}) },
-    file: lc.file, line: lc.line, dimension: lc.dimension,
+    case: { id: c.id, task: one(c.task), format: one(c.format), provenance: { specialty: one(c.provenance.specialty) }, ...(c.format === "group" ? { variants: c.variants.map((v) => ({ id: v.id })) } : {}) },
+    file: lc.file, line: lc.line, dimension: one(lc.dimension),
   };
 }
 
@@ -45,6 +54,23 @@ export interface LoadResult {
   cases: LoadedCase[];
   issues: InputIssue[];
   files: DatasetFile[];
+}
+
+/**
+ * A validated case as read. Its content hash is computed when first asked for (a getter on the class, not a closure
+ * per case): a run plans 100,000 cases from summaries and hashes only the ones it stores.
+ */
+class ReadCase implements LoadedCase {
+  #hash: string | undefined;
+  readonly case: Case;
+  readonly dimension: string;
+  constructor(c: Case, readonly file: string, readonly line: number) {
+    this.case = c;
+    this.dimension = c.task.slice(0, 2);
+  }
+  get contentHash(): string {
+    return (this.#hash ??= hashOf(this.case));
+  }
 }
 
 const FORMAT_NAMES = "choice, open, extraction, numeric, dialogue, group";
@@ -156,7 +182,7 @@ export async function scanDatasets(paths: string[], tax: Taxonomy, onCase: (lc: 
           }
           seen.set(c.id, `${file}:${lineNo}`);
         }
-        onCase({ case: c, file, line: lineNo, dimension: c.task.slice(0, 2), contentHash: hashOf(c) });
+        onCase(new ReadCase(c, file, lineNo));
         count++;
       }
     } catch (err) {
