@@ -70,7 +70,7 @@ export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, 
   const caseRows = store.listCaseKeys(run.id);
   // Final scores: an expert's where a final review exists, else the judge's (src/review/state.ts).
   const final = finalScores ?? finalCaseScores(store, run.id, set.id, { tax, scoring });
-  const scores = final.cases;
+  const scores = final.cases();
   const config = JSON.parse(run.config_json) as { repeats?: number; candidate?: { model?: string }; judge?: { model?: string }; prices?: Record<string, { input: number; output: number; currency: string }> | null };
   const repeats = config.repeats ?? 1;
   // Repeats: a case's score is the mean over its scored repeats; worst-of-k its lowest when all k were scored.

@@ -194,30 +194,44 @@ export interface ReviewBlock {
   judgeExpert: { n: number; meanAbsDiff: number | null };
 }
 
-export function overviewFinalScores(o: ReviewOverview): { cases: FinalCaseScore[]; review: ReviewBlock; rows: ScoreRow[] } {
-  const cases: FinalCaseScore[] = [];
+export interface FinalScores {
+  /** Every item's final score, in score-row order; generated on each call (a 100,000-item run holds no copy). */
+  cases(): Generator<FinalCaseScore>;
+  /** The items with a final expert review, by itemKey. */
+  experts: Map<string, FinalCaseScore>;
+  /** The judge's score rows as read (without detail), for finalScoreRows: read once per report. */
+  rows: ScoreRow[];
+  review: ReviewBlock;
+}
+
+export function overviewFinalScores(o: ReviewOverview): FinalScores {
+  const experts = new Map<string, FinalCaseScore>();
   let reviewed = 0, overridden = 0, diffN = 0, diffSum = 0;
   for (const s of o.ctx.scores.values()) {
-    const st = o.states.get(itemKey(s.case_id, s.repeat));
-    if (st?.final) {
-      const judge = judgeValues(o.ctx, s.case_id, s.repeat);
-      const differs = (st.final.score === null) !== (s.score === null) || (st.final.score !== null && s.score !== null && Math.abs(st.final.score - s.score) > 1e-9) || st.final.safety !== judge.safety;
-      reviewed++;
-      if (differs) overridden++;
-      if (st.final.score !== null && s.score !== null) {
-        diffN++;
-        diffSum += Math.abs(st.final.score - s.score);
-      }
-      cases.push({ case_id: s.case_id, repeat: s.repeat, score: st.final.score, judgeScore: s.score, source: "expert", overridden: differs });
-    } else {
-      cases.push({ case_id: s.case_id, repeat: s.repeat, score: s.score, judgeScore: s.score, source: "judge", overridden: false });
+    const key = itemKey(s.case_id, s.repeat);
+    const st = o.states.get(key);
+    if (!st?.final) continue;
+    const judge = judgeValues(o.ctx, s.case_id, s.repeat);
+    const differs = (st.final.score === null) !== (s.score === null) || (st.final.score !== null && s.score !== null && Math.abs(st.final.score - s.score) > 1e-9) || st.final.safety !== judge.safety;
+    reviewed++;
+    if (differs) overridden++;
+    if (st.final.score !== null && s.score !== null) {
+      diffN++;
+      diffSum += Math.abs(st.final.score - s.score);
+    }
+    experts.set(key, { case_id: s.case_id, repeat: s.repeat, score: st.final.score, judgeScore: s.score, source: "expert", overridden: differs });
+  }
+  const rows = [...o.ctx.scores.values()];
+  function* cases(): Generator<FinalCaseScore> {
+    for (const s of rows) {
+      yield experts.get(itemKey(s.case_id, s.repeat)) ?? { case_id: s.case_id, repeat: s.repeat, score: s.score, judgeScore: s.score, source: "judge", overridden: false };
     }
   }
   const pending = pendingItems(o);
   return {
     cases,
-    /** The judge's score rows as read (without detail), for finalScoreRows: read once per report. */
-    rows: [...o.ctx.scores.values()],
+    experts,
+    rows,
     review: {
       reviewersPerItem: o.settings.required,
       required: o.queue.length,
@@ -235,11 +249,9 @@ export function overviewFinalScores(o: ReviewOverview): { cases: FinalCaseScore[
  * axes and rubric verdicts with the scoring weights), else the judge's; plus the review counts for reports.
  * Works on a read-only database that predates the review tables (then every score is the judge's).
  */
-export type FinalScores = ReturnType<typeof finalCaseScores>;
-
 export function finalCaseScores(
   storeOrDb: RunStore | DB, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig; cfg?: ReviewConfig; required?: number } = {},
-): { cases: FinalCaseScore[]; review: ReviewBlock; rows: ScoreRow[] } {
+): FinalScores {
   const db = storeOrDb instanceof RunStore ? storeOrDb.db : storeOrDb;
   return overviewFinalScores(reviewOverview(db, runId, setId, opts));
 }
@@ -250,9 +262,8 @@ export function finalCaseScores(
  */
 export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}, computed?: FinalScores): ScoreRow[] {
   const final = computed ?? finalCaseScores(store, runId, setId, opts);
-  const finals = new Map(final.cases.filter((f) => f.source === "expert").map((f) => [`${f.case_id}\u0000${f.repeat}`, f]));
   return final.rows.map((row) => {
-    const f = finals.get(`${row.case_id}\u0000${row.repeat}`);
+    const f = final.experts.get(itemKey(row.case_id, row.repeat));
     return f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
   });
 }
