@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
+/** One-shot crypto.hash (Node ≥ 20.12): no Hash object per call, whose native state waits for a GC to be freed. */
 export function sha256(text: string | Buffer): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 /** JSON with object keys sorted, so equal values hash equally whatever their key order. */
