@@ -38,9 +38,10 @@ function decode(body: Buffer, encoding: string | undefined): Buffer {
   }
 }
 
-function bufferedBody(body: RequestInit["body"]): Buffer | undefined | null {
+function bufferedBody(body: RequestInit["body"]): string | Buffer | undefined | null {
   if (body === undefined || body === null) return undefined;
-  if (typeof body === "string") return Buffer.from(body);
+  // A string is written to the socket as is: copying it into a Buffer first doubled what each call in flight holds.
+  if (typeof body === "string") return body;
   if (body instanceof ArrayBuffer) return Buffer.from(body);
   if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   return null; // a stream, FormData, Blob…: not handled here
@@ -55,7 +56,7 @@ export async function nodeFetch(input: string | URL | Request, init: RequestInit
   const signal = init.signal ?? undefined;
   if (signal?.aborted) throw abortError(signal);
   const headers = headerRecord(init.headers);
-  if (body) headers["content-length"] = String(body.length);
+  if (body !== undefined) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
   const method = (init.method ?? "GET").toUpperCase();
 
   const res = await new Promise<http.IncomingMessage & { body: Buffer }>((resolve, reject) => {
