@@ -154,7 +154,7 @@ export function runCommand(): Command {
     .option("--judge <spec>", "the judge model: openai:MODEL (or mock for plumbing checks); repeat or comma-separate for a jury", collectJudges)
     .option("--judge-base-url <url>", "judge endpoint (OpenAI-compatible)")
     .option("--judge-api-key-env <name>", "environment variable holding the judge's API key (default OPENAI_API_KEY)")
-    .option("--concurrency <n>", "calls in flight at once", intArg(1, 1024))
+    .option("--concurrency <n>", "candidate calls in flight at once (covers the judge too when both are one endpoint and key)", intArg(1, 1024))
     .option("--db <file>", "SQLite database, created if missing (default reports/medeval.sqlite)")
     .option("--out <dir>", "where the Markdown report is written (default reports/)")
     .option("--rpm <n>", "candidate requests per minute", floatArg(0.1, 1e7))
