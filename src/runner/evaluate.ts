@@ -297,9 +297,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     try {
       exec = await executeRun({
         store, runId, setId, cases: pagedCases(store, runId), totalUnits, candidate, jury, templates, tax, scoring, repeats, retryErrors: o.retryErrors, cache: o.cache,
-        // Units in flight: enough to keep every slot of both endpoints busy (a unit holds one call at a time); the
-        // gates enforce the limits. Units waiting at a shared gate let it start the next call the moment one ends.
-        concurrency: candEndpoint.stats.concurrency + judgeEndpoint.stats.concurrency,
+        // Units in flight: enough to keep every slot busy (a unit holds one call at a time); the gates enforce the
+        // limits. On a shared gate a quarter more units than slots lets it start the next call the moment one ends
+        // (as fast as twice as many at 1,000 cases, with less held in memory while waiting).
+        concurrency: candEndpoint.gate === judgeEndpoint.gate
+          ? Math.ceil(candEndpoint.stats.concurrency * 1.25)
+          : candEndpoint.stats.concurrency + judgeEndpoint.stats.concurrency,
         progress: new Progress(process.stderr, o.quiet, () => spendSoFar([[candEndpoint.stats, o.candidate], [judgeEndpoint.stats, o.judge]], o.prices)), stopRequested,
         ...(o.patient ? { patient: new LimitedAdapter(o.patient, endpoint("patient", o.patientLimits, o.concurrency)), maxTurns: o.maxTurns } : {}),
       });
