@@ -135,7 +135,7 @@ for (const r of rows) console.log(r.join("\t"));
     const resumed = await runCli(runArgs(server.url, rfile, rdb, c, ["--resume", runId]));
     const end = await server.stats();
     console.log(`resume after ${signal === "SIGTERM" ? "SIGTERM" : "kill -9"} at ${mid.requests - start.requests} of ${2 * n} calls (exit ${killed.code ?? "killed"}): resumed in ${f1(resumed.wallMs / 1000)} s, `
-      + `${end.requests - mid.requests} calls after resume, ${end.duplicates - start.duplicates} repeated calls${signal === "SIGKILL" ? ` (in flight at the kill: at most ${2 * c})` : ""}`);
+      + `${end.requests - mid.requests} calls after resume, ${end.duplicates - start.duplicates} repeated calls${signal === "SIGKILL" ? ` (calls in flight at the kill: at most ${c}, candidate and judge sharing one endpoint)` : ""}`);
   }
 }
 
