@@ -159,11 +159,14 @@ function* pagedCases(store: RunStore, runId: string): Generator<Pick<LoadedCase,
   for (const row of store.iterateCases(runId)) yield { case: RunStore.parseCase(row), contentHash: row.content_hash };
 }
 
+/** What the run needs of its plan; the summaries it was made from are dropped before the cases are stored. */
 interface Plan {
-  /** Summaries of the planned cases (no case text: see CaseSummary). */
-  cases: CaseSummary[];
+  /** Planned case ids. */
+  ids: Set<string>;
+  /** Units the planned cases make (progress). */
+  units: number;
   files: LoadResult["files"];
-  /** Every parsed case, while the datasets are small enough to keep: then no second pass is needed. */
+  /** The planned cases parsed, while the datasets are small enough to keep: then no second pass is needed. */
   kept: LoadedCase[] | null;
 }
 
@@ -196,18 +199,16 @@ async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<Plan> 
   const replay = checkReplayPlan(o.candidate, summaries, cases);
   if (replay?.missing.length && !o.quiet) process.stderr.write(`warning: ${describeMissing(replay)}\n`);
   if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
-  if (findings.length) {
-    const planned = new Set(cases.map((c) => c.case.id));
-    refuseIdentifiers(findings.filter((f) => planned.has(f.caseId)), adapters);
-  }
-  return { cases, files: loaded.files, kept };
+  const ids = new Set(cases.map((c) => c.case.id));
+  if (findings.length) refuseIdentifiers(findings.filter((f) => ids.has(f.caseId)), adapters);
+  return { ids, units: countUnits(cases, o.repeats ?? 1), files: loaded.files, kept: (kept as LoadedCase[] | null)?.filter((lc) => ids.has(lc.case.id)) ?? null };
 }
 
 /** Stores the planned cases: kept from the first pass, or read again in batches (the files must not have changed). */
 async function storePlannedCases(store: RunStore, runId: string, o: EvaluateOptions, tax: Taxonomy, plan: Plan): Promise<void> {
-  const planned = new Set(plan.cases.map((c) => c.case.id));
+  const planned = plan.ids;
   if (plan.kept) {
-    store.addCases(runId, plan.kept.filter((lc) => planned.has(lc.case.id)));
+    store.addCases(runId, plan.kept);
     return;
   }
   let batch: LoadedCase[] = [];
@@ -230,7 +231,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const tax = loadTaxonomy();
   const scoring = loadScoringConfig();
   const templates = loadJudgeTemplates();
-  // Summaries only, held until the cases are stored: the run then reads them back a page at a time.
+  // Ids only, held until the cases are stored: the run then reads them back a page at a time.
   let plan: Plan | null = await planEvaluation(o, tax);
   const datasetsJson = JSON.stringify(plan.files);
 
@@ -278,7 +279,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
       throw err;
     }
     o.onRunId?.(runId);
-    const totalUnits = countUnits(plan.cases, repeats);
+    const totalUnits = plan.units;
     plan = null;
     const endpoint = (name: string, l: LimitsConfig | undefined, fallbackConcurrency: number, shared?: Gate) =>
       new Endpoint(name, { ...DEFAULT_RETRY, concurrency: l?.concurrency ?? fallbackConcurrency, rpm: l?.rpm, tpm: l?.tpm,
