@@ -9,6 +9,7 @@ import type { Taxonomy } from "../taxonomy/load.js";
 import type { InputIssue } from "../util/errors.js";
 import { hashOf } from "../util/hash.js";
 import { describeZodIssue } from "../util/zod.js";
+import { interner } from "../util/intern.js";
 
 export interface LoadedCase {
   case: Case;
@@ -27,14 +28,8 @@ export interface CaseSummary {
   dimension: string;
 }
 
-/** Task, format, specialty and dimension repeat across 100,000 summaries: one string each (a few hundred values). */
-const summaryStrings = new Map<string, string>();
-function one<T extends string>(s: T): T {
-  const hit = summaryStrings.get(s);
-  if (hit !== undefined) return hit as T;
-  summaryStrings.set(s, s);
-  return s;
-}
+/** Task, format, specialty and dimension repeat across 100,000 summaries (a few hundred distinct values). */
+const one = interner();
 
 export function summarizeCase(lc: LoadedCase): CaseSummary {
   const c = lc.case;

@@ -3,6 +3,7 @@ import type { DB } from "./db.js";
 import { statementCache } from "./db.js";
 import type { Statement } from "better-sqlite3";
 import { nowIso } from "./db.js";
+import { interner } from "../util/intern.js";
 import type { LoadedCase } from "../dataset/load.js";
 import type { Case } from "../dataset/schema.js";
 
@@ -140,20 +141,6 @@ function caseKeysOf(db: DB): Map<string, CaseKeys[]> {
   let m = caseKeyCache.get(db);
   if (!m) caseKeyCache.set(db, (m = new Map()));
   return m;
-}
-
-/**
- * One string per distinct value: SQLite hands back a new string for every column of every row, and 100,000 rows
- * repeat a handful of tasks, formats and statuses (about 20 MB of copies at that size).
- */
-function interner(): (s: string) => string {
-  const seen = new Map<string, string>();
-  return (s) => {
-    const hit = seen.get(s);
-    if (hit !== undefined) return hit;
-    seen.set(s, s);
-    return s;
-  };
 }
 
 export class RunStore {
@@ -353,7 +340,7 @@ export class RunStore {
     const one = interner();
     for (const r of rows) {
       r.run_id = one(r.run_id);
-      r.status = one(r.status) as ScoreRow["status"];
+      r.status = one(r.status);
       if (r.safety !== null) r.safety = one(r.safety);
       if (r.detail_json === "{}") r.detail_json = one(r.detail_json);
     }
