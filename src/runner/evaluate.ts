@@ -150,7 +150,7 @@ export function spendSoFar(parts: [EndpointStats, Adapter][], prices: Record<str
 }
 
 /** Units a list of cases makes: one per case, one per variant of a group, times the repeats. */
-export function countUnits(cases: CaseSummary[], repeats: number): number {
+function countUnits(cases: CaseSummary[], repeats: number): number {
   return cases.reduce((n, lc) => n + (lc.case.format === "group" ? (lc.case.variants ?? []).length : 1) * repeats, 0);
 }
 
@@ -183,10 +183,12 @@ async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<Plan> 
   const scan = !o.allowIdentifiers && remoteEndpoints(adapters).length > 0;
   const summaries: CaseSummary[] = [];
   const findings: LocatedFinding[] = [];
-  let kept: LoadedCase[] | null = [];
+  // The parsed cases too while there are few of them (KEEP_PARSED_CASES); past that, only the summaries.
+  const parsed: LoadedCase[] = [];
   const loaded = await scanDatasets(o.datasets, tax, (lc) => {
     summaries.push(summarizeCase(lc));
-    if (kept && kept.push(lc) > KEEP_PARSED_CASES) kept = null;
+    if (summaries.length <= KEEP_PARSED_CASES) parsed.push(lc);
+    else parsed.length = 0;
     if (scan) findings.push(...findIdentifiers(lc));
   });
   const errors = loaded.issues.filter((i) => i.severity === "error");
@@ -201,7 +203,7 @@ async function planEvaluation(o: EvaluateOptions, tax: Taxonomy): Promise<Plan> 
   if (!cases.length) throw new UserError(`no cases match profile ${o.filters.profile} and the filters given (see \`medeval datasets stats\`)`);
   const ids = new Set(cases.map((c) => c.case.id));
   if (findings.length) refuseIdentifiers(findings.filter((f) => ids.has(f.caseId)), adapters);
-  return { ids, units: countUnits(cases, o.repeats ?? 1), files: loaded.files, kept: (kept as LoadedCase[] | null)?.filter((lc) => ids.has(lc.case.id)) ?? null };
+  return { ids, units: countUnits(cases, o.repeats ?? 1), files: loaded.files, kept: summaries.length <= KEEP_PARSED_CASES ? parsed.filter((lc) => ids.has(lc.case.id)) : null };
 }
 
 /** Stores the planned cases: kept from the first pass, or read again in batches (the files must not have changed). */
