@@ -37,6 +37,8 @@ export async function judgeUnitWithJury(ctxs: JudgeUnitContext[], u: Unit, shown
 export class Jury {
   private readonly ctxs: JudgeUnitContext[];
   private readonly done: Map<string, Set<number>>;
+  /** Judge calls made through this jury and how many failed (after repair retries): what runs and re-judges report. */
+  readonly counts = { calls: 0, failures: 0 };
 
   /** `env.cache: false` asks every judge afresh instead of reusing an identical earlier judgment from the database. */
   constructor(store: RunStore, setId: number, readonly members: JuryMember[], env: JudgeEnv & { cache?: boolean }) {
@@ -49,10 +51,11 @@ export class Jury {
     return this.ctxs.some((c) => !this.done.get(c.judgeName)!.has(responseId));
   }
 
-  async judge(u: Unit, shown: Message[], responseId: number, answer: string, reasoning: string | null): Promise<{ calls: number; failures: number }> {
+  async judge(u: Unit, shown: Message[], responseId: number, answer: string, reasoning: string | null): Promise<void> {
     const pending = this.ctxs.filter((c) => !this.done.get(c.judgeName)!.has(responseId));
     const outs = await judgeUnitWithJury(pending, u, shown, responseId, answer, reasoning);
     for (const c of pending) this.done.get(c.judgeName)!.add(responseId);
-    return { calls: pending.length, failures: outs.filter((o) => o.status === "failed").length };
+    this.counts.calls += pending.length;
+    this.counts.failures += outs.filter((o) => o.status === "failed").length;
   }
 }

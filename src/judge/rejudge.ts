@@ -73,7 +73,7 @@ export async function rejudgeRun(o: RejudgeOptions): Promise<RejudgeResult> {
   }
 
   const jury = new Jury(o.store, setId, members, { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
-  const res = { judgeCalls: 0, judgeFailures: 0, stopped: false };
+  const res = { stopped: false };
   const state: ProgressState = { done: 0, total: work.length, errors: 0, judgeFailures: 0 };
   const limit = pLimit(o.concurrency);
   await Promise.all(work.map(({ u, resp }) => limit(async () => {
@@ -84,15 +84,13 @@ export async function rejudgeRun(o: RejudgeOptions): Promise<RejudgeResult> {
     if (jury.hasPending(resp.id)) {
       // Exactly what the candidate was shown, as stored with its answer.
       const shown = JSON.parse(resp.messages_json) as Message[];
-      const out = await jury.judge(u, shown, resp.id, resp.answer ?? "", resp.reasoning);
-      res.judgeCalls += out.calls;
-      res.judgeFailures += out.failures;
-      state.judgeFailures += out.failures;
+      await jury.judge(u, shown, resp.id, resp.answer ?? "", resp.reasoning);
+      state.judgeFailures = jury.counts.failures;
     }
     state.done++;
     o.progress?.update(state);
   })));
   o.progress?.finish(state);
   const stage = scoreRun(o.store, o.runId, setId, o.tax, o.scoring, repeats);
-  return { runId: o.runId, setId, label, resumed: Boolean(existing), responses: work.length, ...res, stage };
+  return { runId: o.runId, setId, label, resumed: Boolean(existing), responses: work.length, judgeCalls: jury.counts.calls, judgeFailures: jury.counts.failures, ...res, stage };
 }

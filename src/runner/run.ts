@@ -65,7 +65,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   }
   const total = o.totalUnits;
   const answered = o.store.answeredUnits(o.runId, !o.retryErrors);
-  const res: ExecuteResult = { units: total, candidateCalls: 0, judgeCalls: 0, candidateErrors: 0, judgeFailures: 0, skipped: 0, cacheHits: 0, stopped: false };
+  const res: Omit<ExecuteResult, "judgeCalls" | "judgeFailures"> = { units: total, candidateCalls: 0, candidateErrors: 0, skipped: 0, cacheHits: 0, stopped: false };
   const state: ProgressState = { done: 0, total, errors: 0, judgeFailures: 0 };
   const jury = new Jury(o.store, o.setId, o.jury, { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
 
@@ -114,10 +114,8 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     if (resp.status === "ok" && needsJudge(u.format) && jury.hasPending(resp.id)) {
       // A simulated dialogue is judged on its whole transcript, as stored with the answer.
       const shown = patient ? (JSON.parse(resp.messages_json) as Message[]) : messages;
-      const out = await jury.judge(u, shown, resp.id, resp.answer ?? "", resp.reasoning);
-      res.judgeCalls += out.calls;
-      res.judgeFailures += out.failures;
-      state.judgeFailures += out.failures;
+      await jury.judge(u, shown, resp.id, resp.answer ?? "", resp.reasoning);
+      state.judgeFailures = jury.counts.failures;
     }
     state.done++;
     o.progress?.update(state);
@@ -129,5 +127,5 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   };
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
   o.progress?.finish(state);
-  return res;
+  return { ...res, judgeCalls: jury.counts.calls, judgeFailures: jury.counts.failures };
 }
