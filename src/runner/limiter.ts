@@ -57,7 +57,8 @@ export interface EndpointStats {
   completionTokens: number;
   retries: number;
   rateLimited: number;
-  concurrency: number;
+  /** The gate's current concurrency (adaptive back-off lowers it). */
+  readonly concurrency: number;
 }
 
 /**
@@ -110,7 +111,9 @@ export class Endpoint {
 
   constructor(readonly name: string, private readonly cfg: EndpointLimits, private readonly random: () => number = Math.random, shared?: Gate) {
     this.gate = shared ?? new Gate(cfg);
-    this.stats = { calls: 0, promptTokens: 0, completionTokens: 0, retries: 0, rateLimited: 0, concurrency: this.gate.limit.concurrency };
+    const gate = this.gate;
+    // Concurrency is the gate's, read when asked: a gate shared with another role changes it too.
+    this.stats = { calls: 0, promptTokens: 0, completionTokens: 0, retries: 0, rateLimited: 0, get concurrency() { return gate.limit.concurrency; } };
   }
 
   backoffMs(attempt: number, retryAfterMs: number | null): number {
@@ -136,7 +139,6 @@ export class Endpoint {
           const used = usedTokens?.(value);
           if (gate.tpm && used !== null && used !== undefined) gate.tpm.adjust(used - estimateTokens);
           gate.onSuccess();
-          this.stats.concurrency = gate.limit.concurrency;
           return { ok: true as const, value };
         } catch (err) {
           return { ok: false as const, err };
@@ -148,7 +150,6 @@ export class Endpoint {
       if (cls.rateLimited) {
         this.stats.rateLimited++;
         this.gate.onRateLimited();
-        this.stats.concurrency = this.gate.limit.concurrency;
       }
       if (!cls.retryable || attempt >= this.cfg.maxAttempts) {
         const e = outcome.err instanceof Error ? outcome.err : new Error(errorMessage(outcome.err));
