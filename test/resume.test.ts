@@ -109,3 +109,44 @@ describe("kill -9 mid-run, then resume", () => {
     expect(resumed.rows).toEqual(uninterrupted.rows);
   });
 });
+
+describe("answers stored without their judgment (the process died between the two)", () => {
+  it("a resume judges exactly those answers, as stored, and calls the candidate for none", async () => {
+    const dir = tempDir();
+    const file = writeJsonl(dir, "k.jsonl", cases);
+    const cand = await startFakeServer(answer);
+    const judge = await startFakeServer(judgeReply);
+    servers.push(cand, judge);
+    const db = path.join(dir, "half.sqlite");
+    const args = ["--datasets", file, "--candidate", "openai:c", "--base-url", cand.url, "--judge", "openai:j", "--judge-base-url", judge.url, "--concurrency", "4", "--db", db, "--out", dir];
+    expect((await runCli(args)).code).toBe(0);
+
+    // Drop the judgments of every third case and mark the run as cut short, as a kill between answer and verdict leaves it.
+    const d = new Database(db);
+    const runId = (d.prepare("SELECT id FROM runs").get() as { id: string }).id;
+    const unjudged = d.prepare("SELECT r.id, r.case_id, r.answer FROM responses r WHERE CAST(substr(r.case_id, 3) AS INTEGER) % 3 = 0").all() as { id: number; case_id: string; answer: string }[];
+    d.prepare(`DELETE FROM judgments WHERE response_id IN (${unjudged.map((u) => u.id).join(",")})`).run();
+    d.prepare("DELETE FROM scores").run();
+    d.prepare("UPDATE runs SET status = 'running'").run();
+    const before = d.prepare("SELECT case_id, score FROM scores ORDER BY case_id").all();
+    d.close();
+    expect(before).toHaveLength(0);
+    expect(unjudged.length).toBe(Math.ceil(N / 3));
+
+    const candCalls = cand.requests.length;
+    const judgeCalls = judge.requests.length;
+    expect((await runCli([...args, "--resume", runId])).code).toBe(0);
+    expect(cand.requests.length).toBe(candCalls);
+    const rejudged = judge.requests.slice(judgeCalls);
+    expect(rejudged.map((r) => Number(caseOf(r.body))).sort((a, b) => a - b)).toEqual(unjudged.map((u) => Number(u.case_id.slice(2))).sort((a, b) => a - b));
+    // Each verdict was asked about the answer that was stored for its case.
+    for (const r of rejudged) {
+      const stored = unjudged.find((u) => Number(u.case_id.slice(2)) === Number(caseOf(r.body)))!;
+      expect(r.body.messages.map((m) => m.content).join("\n")).toContain(stored.answer);
+    }
+    const after = new Database(db, { readonly: true });
+    expect((after.prepare("SELECT COUNT(*) AS n FROM scores WHERE status = 'scored'").get() as { n: number }).n).toBe(N);
+    expect((after.prepare("SELECT status FROM runs").get() as { status: string }).status).toBe("completed");
+    after.close();
+  });
+});

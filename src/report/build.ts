@@ -1,6 +1,6 @@
 // Gathers one report document from the store: the run summary (aggregates, flags, tokens) plus per-case rows
 // (cases, responses, judgments, scores, flags, reviews). Renderers only format what this returns.
-import type { RunStore, RunRow, JudgmentSetRow, ResponseRow, JudgmentRow, ScoreRow, FlagRow } from "../store/runStore.js";
+import type { RunStore, RunRow, JudgmentSetRow, ResponseRow, JudgmentRow, FlagRow, CaseKeys, LightScore } from "../store/runStore.js";
 import { RunStore as Store } from "../store/runStore.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
@@ -78,23 +78,27 @@ export function buildReportAndSummary(store: RunStore, run: RunRow, set: Judgmen
 function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, opts: BuildOptions, final: FinalScores): InternalReport {
   const runId = s.run.id;
   const thresholdFor = opts.thresholdFor ?? (() => scoring.passMark);
-  // Keys only: case texts, answers and judgments are read by index for the cases the drill-down shows.
-  const caseRows = store.listCaseKeys(runId);
-  const caseById = new Map(caseRows.map((c) => [c.case_id, c]));
+  // Nothing per planned case is held (a 100,000-case run would be tens of MB): the flagged cases' task and dimension
+  // are looked up by index, per-task error counts come from the database, drill-down cases are read one by one.
+  const keysSeen = new Map<string, CaseKeys | undefined>();
+  const keysOf = (caseId: string) => {
+    if (!keysSeen.has(caseId)) keysSeen.set(caseId, store.caseKeys(runId, caseId));
+    return keysSeen.get(caseId);
+  };
   const flags: FlagRow[] = s.flags;
-  const detail = drillDownCases(caseRows, flags, opts.cases);
-  // Score rows only for the cases the drill-down shows: a summary-only report of 100,000 cases needs none.
-  const shown = new Set(detail.rows.map((r) => r.case_id));
-  const scores = shown.size ? finalScoreRows(store, runId, set.id, { tax, scoring }, final).filter((x) => shown.has(x.case_id)) : [];
+  const detail = drillDownCases(store, runId, s.cases, flags, opts.cases);
+  // Score rows only for the cases the drill-down shows: a summary-only report of 100,000 cases keeps none.
+  const shown = new Set(detail.ids);
+  const scores: LightScore[] = [];
+  if (shown.size) for (const x of finalScoreRows(store, runId, set.id, { tax, scoring }, final)) if (shown.has(x.case_id)) scores.push(x);
   const reviews: ReviewState = readReviewState(store.db, runId, set.id);
 
-  const scoreByUnit = new Map<string, ScoreRow>(scores.map((x) => [ukey(x.case_id, x.repeat), x]));
+  const scoreByUnit = new Map<string, LightScore>(scores.map((x) => [ukey(x.case_id, x.repeat), x]));
   const flagsByUnit = group(flags, (f) => ukey(f.case_id, f.repeat));
   const scoresByCase = group(scores, (x) => x.case_id);
-  const idsByTask = group(caseRows, (c) => c.task);
   const criticalByTask = new Map<string, number>();
   for (const f of flags) {
-    const t = caseById.get(f.case_id)?.task;
+    const t = keysOf(f.case_id)?.task;
     if (t && f.kind === "critical-safety") criticalByTask.set(t, (criticalByTask.get(t) ?? 0) + 1);
   }
 
@@ -102,7 +106,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   const reviewStateOf = (caseId: string, repeat: number, flagged: boolean) =>
     !flagged ? "not-flagged" as const : isReviewed(reviews, caseId, repeat) ? "reviewed" as const : "unreviewed" as const;
   const findings = flags.map((f) => {
-    const c = caseById.get(f.case_id);
+    const c = keysOf(f.case_id);
     return {
       kind: f.kind, severity: severityOf(f.kind), task: c?.task ?? "?", dimension: c?.dimension ?? "?",
       caseId: f.case_id, repeat: f.repeat, variant: f.variant, reason: f.reason, reviewState: reviewStateOf(f.case_id, f.repeat, true),
@@ -124,25 +128,34 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
     const prev = flaggedCases.get(f.case_id) ?? true;
     flaggedCases.set(f.case_id, prev && isReviewed(reviews, f.case_id, f.repeat));
   }
-  // Errors per case (failed candidate calls and failed judgments), counted by the database.
-  const errorsByCase = new Map<string, number>();
+  // Errors per task (failed candidate calls and failed judgments), counted by the database.
+  const errorsByTask = new Map<string, number>();
   const errorRows = store.db.prepare(
-    `SELECT case_id, COUNT(*) AS n FROM responses WHERE run_id = ? AND status = 'error' GROUP BY case_id
-     UNION ALL SELECT r.case_id, COUNT(*) FROM judgments j JOIN responses r ON r.id = j.response_id WHERE j.set_id = ? AND j.status = 'failed' GROUP BY r.case_id`,
-  ).all(runId, set.id) as { case_id: string; n: number }[];
-  for (const e of errorRows) errorsByCase.set(e.case_id, (errorsByCase.get(e.case_id) ?? 0) + e.n);
+    `SELECT c.task, SUM(e.n) AS n FROM (
+       SELECT case_id, COUNT(*) AS n FROM responses WHERE run_id = ? AND status = 'error' GROUP BY case_id
+       UNION ALL SELECT r.case_id, COUNT(*) FROM judgments j JOIN responses r ON r.id = j.response_id WHERE j.set_id = ? AND j.status = 'failed' GROUP BY r.case_id
+     ) e JOIN run_cases c ON c.run_id = ? AND c.case_id = e.case_id GROUP BY c.task`,
+  ).all(runId, set.id, runId) as { task: string; n: number }[];
+  for (const e of errorRows) errorsByTask.set(e.task, e.n);
+  const flaggedByTask = new Map<string, number>();
+  const reviewedByTask = new Map<string, number>();
+  for (const [caseId, reviewed] of flaggedCases) {
+    const t = keysOf(caseId)?.task;
+    if (!t) continue;
+    flaggedByTask.set(t, (flaggedByTask.get(t) ?? 0) + 1);
+    if (reviewed) reviewedByTask.set(t, (reviewedByTask.get(t) ?? 0) + 1);
+  }
 
   const tasks: TaskRow[] = s.aggregates.tasks.map((t) => {
     const def = tax.task(t.id);
-    const ids = (idsByTask.get(t.id) ?? []).map((c) => c.case_id);
     const threshold = thresholdFor(t.id, t.dimension);
     const critical = criticalByTask.get(t.id) ?? 0;
     return {
       id: t.id, dimension: t.dimension, zh: def?.zh ?? t.id, en: def?.en ?? t.id, safetyCritical: def?.safetyCritical ?? false,
       mean: t.mean, lo: t.lo, hi: t.hi, n: t.n, unscored: t.unscored,
-      errors: ids.reduce((a, id) => a + (errorsByCase.get(id) ?? 0), 0),
-      flagged: ids.filter((id) => flaggedCases.has(id)).length,
-      reviewed: ids.filter((id) => flaggedCases.get(id) === true).length,
+      errors: errorsByTask.get(t.id) ?? 0,
+      flagged: flaggedByTask.get(t.id) ?? 0,
+      reviewed: reviewedByTask.get(t.id) ?? 0,
       criticalFindings: critical,
       threshold,
       passed: t.mean === null ? null : t.mean >= threshold && critical === 0,
@@ -151,8 +164,8 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
 
   // ---- per-case drill-down
   const cases: CaseDetail[] = [];
-  for (const keys of detail.rows) {
-    const row = store.getCase(runId, keys.case_id)!;
+  for (const caseId of detail.ids) {
+    const row = store.getCase(runId, caseId)!;
     const c = Store.parseCase(row);
     const caseResponses = store.caseResponses(runId, row.case_id);
     const repeats = new Set<number>([...(scoresByCase.get(row.case_id) ?? []).map((x) => x.repeat), ...caseResponses.map((r) => r.repeat)]);
@@ -231,7 +244,7 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
     findingCategories,
     review: { source: reviews.source, flaggedCases: flaggedCount, reviewedCases: reviewedCount, unreviewedCases: flaggedCount - reviewedCount, signOff: reviews.signOff },
     findings,
-    caseDetail: { included: detail.included, shown: detail.rows.length, total: caseRows.length },
+    caseDetail: { included: detail.included, shown: detail.ids.length, total: s.cases },
     cases,
   };
 }
@@ -239,15 +252,15 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
 /** Above this many cases the drill-down defaults to flagged cases only, and never shows more than this many. */
 export const DEFAULT_DETAIL_LIMIT = 2000;
 
-function drillDownCases<T extends { case_id: string }>(rows: T[], flags: FlagRow[], want: BuildOptions["cases"]): { rows: T[]; included: "all" | "flagged" | "none" } {
-  const included = want ?? (rows.length <= DEFAULT_DETAIL_LIMIT ? "all" : "flagged");
-  if (included === "none") return { rows: [], included };
-  if (included === "all") return { rows: want === "all" ? rows : rows.slice(0, DEFAULT_DETAIL_LIMIT), included };
-  // Flagged: critical findings first, then the rest of the flagged cases.
+function drillDownCases(store: RunStore, runId: string, total: number, flags: FlagRow[], want: BuildOptions["cases"]): { ids: string[]; included: "all" | "flagged" | "none" } {
+  const included = want ?? (total <= DEFAULT_DETAIL_LIMIT ? "all" : "flagged");
+  if (included === "none") return { ids: [], included };
+  if (included === "all") return { ids: store.caseIds(runId, want === "all" ? -1 : DEFAULT_DETAIL_LIMIT), included };
+  // Flagged: critical findings first, then the rest; within a rank in case-id order (flags come sorted by case id).
   const rank = new Map<string, number>();
   for (const f of flags) rank.set(f.case_id, Math.min(rank.get(f.case_id) ?? 9, kindRank(f.kind)));
-  const flagged = rows.filter((r) => rank.has(r.case_id)).sort((a, b) => rank.get(a.case_id)! - rank.get(b.case_id)!);
-  return { rows: want === "flagged" ? flagged : flagged.slice(0, DEFAULT_DETAIL_LIMIT), included };
+  const flagged = [...rank.keys()].sort((a, b) => rank.get(a)! - rank.get(b)!);
+  return { ids: want === "flagged" ? flagged : flagged.slice(0, DEFAULT_DETAIL_LIMIT), included };
 }
 
 /** The summary's cost when the run has a price table (older summaries have none). */

@@ -31,7 +31,7 @@ export function loadRunScores(store: RunStore, run: RunRow, set: JudgmentSetRow)
     arr.push(s.score);
   }
   const cases = new Map<string, CaseScore>();
-  for (const c of store.listCases(run.id)) {
+  for (const c of store.listCaseIdentities(run.id)) {
     const xs = byCase.get(c.case_id);
     cases.set(c.case_id, { task: c.task, dimension: c.dimension, contentHash: c.content_hash, score: xs ? xs.reduce((a, b) => a + b, 0) / xs.length : null });
   }

@@ -67,34 +67,27 @@ function priceTokens(config: Priced, cand: { p: number; c: number }, judge: { p:
 
 export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, tax: Taxonomy, scoring: ScoringConfig, finalScores?: FinalScores): RunSummary {
   const db = store.db;
-  const caseRows = store.listCaseKeys(run.id);
   // Final scores: an expert's where a final review exists, else the judge's (src/review/state.ts).
   const final = finalScores ?? finalCaseScores(store, run.id, set.id, { tax, scoring });
-  const scores = final.cases();
   const config = JSON.parse(run.config_json) as { repeats?: number; candidate?: { model?: string }; judge?: { model?: string }; prices?: Record<string, { input: number; output: number; currency: string }> | null };
   const repeats = config.repeats ?? 1;
   // Repeats: a case's score is the mean over its scored repeats; worst-of-k its lowest when all k were scored.
-  // Plain number maps and generated inputs: at 100,000 cases an array or object per case was tens of MB.
-  const sum = new Map<string, number>();
-  const count = new Map<string, number>();
-  const min = repeats > 1 ? new Map<string, number>() : null;
-  for (const s of scores) {
-    if (s.score === null) continue;
-    sum.set(s.case_id, (sum.get(s.case_id) ?? 0) + s.score);
-    count.set(s.case_id, (count.get(s.case_id) ?? 0) + 1);
-    min?.set(s.case_id, Math.min(min.get(s.case_id) ?? Infinity, s.score));
+  // Cases are streamed from the database into the aggregate: nothing per case is held here.
+  let cases = 0, scoredCases = 0;
+  function* inputs(score: (xs: number[]) => number | null, count: boolean) {
+    for (const c of final.byCase()) {
+      const xs: number[] = [];
+      for (const i of c.items) if (i.score !== null) xs.push(i.score);
+      if (count) {
+        cases++;
+        if (xs.length) scoredCases++;
+      }
+      yield { caseId: c.case_id, task: c.task, dimension: c.dimension, score: score(xs) };
+    }
   }
-  function* inputs(score: (caseId: string) => number | null) {
-    for (const c of caseRows) yield { caseId: c.case_id, task: c.task, dimension: c.dimension, score: score(c.case_id) };
-  }
-  const mean = (id: string) => {
-    const n = count.get(id);
-    return n ? sum.get(id)! / n : null;
-  };
   const boot = { iterations: scoring.bootstrap.iterations, seed: scoring.bootstrap.seed };
-  const aggregates = aggregate(inputs(mean), tax, boot);
-  const worstOfK = min ? aggregate(inputs((id) => (count.get(id) === repeats ? min.get(id)! : null)), tax, boot) : null;
-  const scoredCases = count.size;
+  const aggregates = aggregate(inputs((xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null), true), tax, boot);
+  const worstOfK = repeats > 1 ? aggregate(inputs((xs) => (xs.length === repeats ? Math.min(...xs) : null), false), tax, boot) : null;
   const flags = store.listFlags(run.id, set.id);
   const flagCounts: Record<string, number> = {};
   for (const f of flags) flagCounts[f.kind] = (flagCounts[f.kind] ?? 0) + 1;
@@ -113,9 +106,9 @@ export function buildSummary(store: RunStore, run: RunRow, set: JudgmentSetRow, 
       config: JSON.parse(run.config_json) as Record<string, unknown>, datasets: JSON.parse(run.datasets_json) as RunSummary["run"]["datasets"],
     },
     judgmentSet: { id: set.id, label: set.label, promptVersion: set.prompt_version, promptHash: set.prompt_hash, judges: JSON.parse(set.judges_json) },
-    cases: caseRows.length,
+    cases,
     scored: scoredCases,
-    unscored: caseRows.length - scoredCases,
+    unscored: cases - scoredCases,
     candidateErrors: cand.errors ?? 0,
     judgeFailures: judge.failed ?? 0,
     aggregates,

@@ -1,7 +1,7 @@
 // Everything review needs about one run and judgment set: scores and flags read once; case texts, answers and
 // per-judge verdicts read by index when an item is looked at, so a 100,000-case run is never held in memory.
 import type { DB } from "../store/db.js";
-import { RunStore, type FlagRow, type JudgmentRow, type ResponseRow, type ScoreRow } from "../store/runStore.js";
+import { RunStore, type CaseKeys, type CaseScores, type FlagRow, type JudgmentRow, type LightScore, type ResponseRow } from "../store/runStore.js";
 import type { Case } from "../dataset/schema.js";
 import type { JudgeReply } from "../judge/schema.js";
 import { UserError } from "../util/errors.js";
@@ -29,23 +29,23 @@ export interface ReviewContext {
   runId: string;
   setId: number;
   repeats: number;
-  /** Planned cases' keys by id (task, dimension, format…): no case text. */
-  cases: Map<string, CaseKeys>;
+  /** A planned case's task and dimension (undefined if not planned): looked up by index, nothing per case is held. */
+  caseKeys(caseId: string): CaseKeys | undefined;
   /** A planned case in full, read from the database the first time it is asked for (undefined if not planned). */
   caseOf(caseId: string): Case | undefined;
-  /** Score rows of the set by item key. */
-  scores: Map<string, ScoreRow>;
+  /** One item's score row in the set, light (detail only when unscored). */
+  scoreOf(caseId: string, repeat: number): LightScore | undefined;
+  /** Every planned case in case-id order with its score rows, a page at a time: walk it, do not keep it. */
+  eachCase(): Generator<CaseScores>;
   /** Flags by item key (a group's variant flags are gathered under their case). */
   flags: Map<string, FlagRow[]>;
   /** One unit's stored answer (by index, read when asked: a large run is never loaded whole). */
   responseOf(caseId: string, variant: string, repeat: number): ResponseRow | null;
   /** Every judge's judgment of a response in this set. */
   judgmentsOf(responseId: number): JudgmentRow[];
-  /** A score row's full detail (per-item rubric verdicts); `scores` holds it only for unscored items. */
+  /** A score row's full detail (per-item rubric verdicts); `scoreOf` has it only for unscored items. */
   scoreDetail(caseId: string, repeat: number): string;
 }
-
-type CaseKeys = ReturnType<RunStore["listCaseKeys"]>[number];
 
 export function hasTable(db: DB, name: string): boolean {
   return Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')").get(name));
@@ -56,17 +56,17 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
   const run = store.getRun(runId);
   if (!run) throw new UserError(`no run "${runId}" in this database (list them with \`medeval runs\`)`);
   const repeats = (JSON.parse(run.config_json) as { repeats?: number }).repeats ?? 1;
-  // Keys only: one map entry per case (a getter object per case cost ~50 MB at 100,000 cases).
-  const cases = new Map<string, CaseKeys>();
-  for (const row of store.listCaseKeys(runId)) cases.set(row.case_id, row);
+  // Nothing per case is held: at 100,000 cases maps of case keys and score rows were ~60 MB of a report's peak.
   const parsed = new Map<string, Case>();
   const caseOf = (caseId: string): Case | undefined => {
-    if (!cases.has(caseId)) return undefined;
     let c = parsed.get(caseId);
-    if (!c) parsed.set(caseId, (c = RunStore.parseCase(store.getCase(runId, caseId)!)));
+    if (!c) {
+      const row = store.getCase(runId, caseId);
+      if (!row) return undefined;
+      parsed.set(caseId, (c = RunStore.parseCase(row)));
+    }
     return c;
   };
-  const scores = new Map(store.listScoresLight(setId).map((s) => [itemKey(s.case_id, s.repeat), s]));
   const flags = new Map<string, FlagRow[]>();
   for (const f of store.listFlags(runId, setId)) {
     const k = itemKey(f.case_id, f.repeat);
@@ -78,7 +78,13 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
     store.caseResponses(runId, caseId).find((r) => r.variant === variant && r.repeat === repeat) ?? null;
   const detailStmt = db.prepare("SELECT detail_json FROM scores WHERE set_id = ? AND case_id = ? AND repeat = ?");
   const scoreDetail = (caseId: string, repeat: number) => (detailStmt.get(setId, caseId, repeat) as { detail_json: string } | undefined)?.detail_json ?? "{}";
-  return { db, runId, setId, repeats, cases, caseOf, scores, flags, responseOf, judgmentsOf: (id) => store.responseJudgments(setId, id), scoreDetail };
+  return {
+    db, runId, setId, repeats, caseOf, flags, responseOf, scoreDetail,
+    caseKeys: (caseId) => store.caseKeys(runId, caseId),
+    scoreOf: (caseId, repeat) => store.scoreOf(setId, caseId, repeat),
+    eachCase: () => store.eachCaseScores(runId, setId),
+    judgmentsOf: (id) => store.responseJudgments(setId, id),
+  };
 }
 
 /** The answers (one per variant; one unit for non-group cases) of an item, each with its judges' verdicts. */

@@ -163,7 +163,7 @@ export function validateRows(
     const setId = Number(get("set_id"));
     if (!Number.isInteger(setId) || !sets.has(setId)) bad("set_id", `expected the id of one of this run's judgment sets (${[...sets].join(", ")}), got "${get("set_id")}"`);
     const caseId = get("case_id");
-    const known = o.ctx.cases.has(caseId);
+    const known = o.ctx.caseKeys(caseId) !== undefined;
     if (!known) bad("case_id", `expected a case of run ${o.ctx.runId}, got "${caseId}"`);
     const repeat = Number(get("repeat"));
     if (!/^\d+$/.test(get("repeat")) || repeat >= o.ctx.repeats) bad("repeat", `expected a whole number from 0 to ${o.ctx.repeats - 1}, got "${get("repeat")}"`);

@@ -59,7 +59,7 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
   const unflagged: string[] = [];
   const byKey = new Map<string, QueueItem>();
   // Case keys only (id, task): parsing 100,000 case texts to build a queue would be the whole cost.
-  for (const row of ctx.cases.values()) {
+  for (const { keys: row, scores } of ctx.eachCase()) {
     const c = { id: row.case_id, task: row.task };
     const star = Boolean(tax.task(c.task)?.safetyCritical);
     for (let rep = 0; rep < ctx.repeats; rep++) {
@@ -73,7 +73,7 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
         seen.add(f.kind + text);
         reasons.push({ kind: f.kind, reason: text });
       }
-      const s = ctx.scores.get(key);
+      const s = scores.find((x) => x.repeat === rep);
       if (s && q.disagreement.enabled && s.objective !== null) {
         const d = q.disagreement;
         if (s.objective >= 1 && s.reasoning !== null && s.reasoning * 10 <= d.objectivePassedReasoningAtMost) {
@@ -83,7 +83,7 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
         }
       }
       if (q.errors && (!s || s.status === "unscored")) {
-        const why = s ? String((JSON.parse(s.detail_json) as { reason?: string }).reason ?? "unscored") : "no score row (not scored yet)";
+        const why = s ? String((JSON.parse(s.detail_json ?? "{}") as { reason?: string }).reason ?? "unscored") : "no score row (not scored yet)";
         reasons.push({ kind: "unscored", reason: `no case score: ${why}` });
       }
       if (!reasons.length) {
@@ -98,7 +98,7 @@ export function buildQueue(ctx: ReviewContext, tax: Taxonomy, cfg: ReviewConfig)
   }
   for (const key of auditSample(unflagged, q.auditSample.rate, runSeed(q.auditSample.seed, ctx.runId))) {
     const [caseId, rep] = key.split("\u0000") as [string, string];
-    const row = ctx.cases.get(caseId)!;
+    const row = ctx.caseKeys(caseId)!;
     const c = { id: row.case_id, task: row.task };
     const star = Boolean(tax.task(c.task)?.safetyCritical);
     items.push({

@@ -6,7 +6,6 @@ import { groupScore, scoreUnit } from "../scoring/caseScore.js";
 import { rubricScore, rubricWithIds } from "../scoring/rubric.js";
 import { unitsOf } from "../runner/prompt.js";
 import type { ReviewContext } from "./context.js";
-import { itemKey } from "./context.js";
 import type { Safety } from "./actions.js";
 
 export interface ExpertValues {
@@ -30,7 +29,7 @@ export interface JudgeValues {
 }
 
 export function judgeValues(ctx: ReviewContext, caseId: string, repeat: number): JudgeValues {
-  const s = ctx.scores.get(itemKey(caseId, repeat));
+  const s = ctx.scoreOf(caseId, repeat);
   if (!s) return { score: null, status: "unscored", result: null, reasoning: null, approach: null, safety: null, rubric: {} };
   const detail = JSON.parse(ctx.scoreDetail(caseId, repeat)) as { unit?: { rubricVerdicts?: Record<string, boolean> }; variants?: Record<string, { rubricVerdicts?: Record<string, boolean> }> };
   const rubric = detail.unit?.rubricVerdicts ?? Object.values(detail.variants ?? {})[0]?.rubricVerdicts ?? {};

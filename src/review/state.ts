@@ -1,7 +1,7 @@
 // The current review state, derived from the append-only actions: per item (case × repeat) whether it is pending,
 // has one of two reviews, needs adjudication or is final, and the final case scores that reports and the gate use.
 import type { DB } from "../store/db.js";
-import { RunStore, type ScoreRow } from "../store/runStore.js";
+import { RunStore, type LightScore } from "../store/runStore.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import { loadTaxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
@@ -99,7 +99,7 @@ export function deriveItemStates(ctx: ReviewContext, actions: ActionRow[], setti
     return s;
   };
   for (const a of actions) {
-    if (a.case_id === null || a.repeat === null || a.set_id !== ctx.setId || !ctx.cases.has(a.case_id)) continue;
+    if (a.case_id === null || a.repeat === null || a.set_id !== ctx.setId || !ctx.caseKeys(a.case_id)) continue;
     const s = get(a.case_id, a.repeat);
     if (a.action === "skip") {
       s.skippedBy.add(a.reviewer);
@@ -194,23 +194,34 @@ export interface ReviewBlock {
   judgeExpert: { n: number; meanAbsDiff: number | null };
 }
 
+/** A planned case with its items' final scores (one per stored score row, by repeat). */
+export interface FinalCase {
+  case_id: string;
+  task: string;
+  dimension: string;
+  items: FinalCaseScore[];
+}
+
 export interface FinalScores {
-  /** Every item's final score, in score-row order; generated on each call (a 100,000-item run holds no copy). */
+  /** Every planned case in case-id order with its final scores, read a page at a time on each call: nothing is held. */
+  byCase(): Generator<FinalCase>;
+  /** Every item's final score, in case-id and repeat order (byCase, flattened). */
   cases(): Generator<FinalCaseScore>;
+  /** The judge's score rows with expert scores in place where a final review exists, in the same order. */
+  rows(): Generator<LightScore>;
   /** The items with a final expert review, by itemKey. */
   experts: Map<string, FinalCaseScore>;
-  /** The judge's score rows as read (without detail), for finalScoreRows: read once per report. */
-  rows: ScoreRow[];
   review: ReviewBlock;
 }
 
 export function overviewFinalScores(o: ReviewOverview): FinalScores {
   const experts = new Map<string, FinalCaseScore>();
   let reviewed = 0, overridden = 0, diffN = 0, diffSum = 0;
-  for (const s of o.ctx.scores.values()) {
-    const key = itemKey(s.case_id, s.repeat);
-    const st = o.states.get(key);
-    if (!st?.final) continue;
+  // Final reviews are few; each one's judge score is looked up by index.
+  for (const st of o.states.values()) {
+    if (!st.final) continue;
+    const s = o.ctx.scoreOf(st.caseId, st.repeat);
+    if (!s) continue;
     const judge = judgeValues(o.ctx, s.case_id, s.repeat);
     const differs = (st.final.score === null) !== (s.score === null) || (st.final.score !== null && s.score !== null && Math.abs(st.final.score - s.score) > 1e-9) || st.final.safety !== judge.safety;
     reviewed++;
@@ -219,19 +230,27 @@ export function overviewFinalScores(o: ReviewOverview): FinalScores {
       diffN++;
       diffSum += Math.abs(st.final.score - s.score);
     }
-    experts.set(key, { case_id: s.case_id, repeat: s.repeat, score: st.final.score, judgeScore: s.score, source: "expert", overridden: differs });
+    experts.set(st.key, { case_id: s.case_id, repeat: s.repeat, score: st.final.score, judgeScore: s.score, source: "expert", overridden: differs });
   }
-  const rows = [...o.ctx.scores.values()];
+  const finalOf = (s: LightScore): FinalCaseScore =>
+    experts.get(itemKey(s.case_id, s.repeat)) ?? { case_id: s.case_id, repeat: s.repeat, score: s.score, judgeScore: s.score, source: "judge", overridden: false };
+  function* byCase(): Generator<FinalCase> {
+    for (const { keys, scores } of o.ctx.eachCase()) yield { case_id: keys.case_id, task: keys.task, dimension: keys.dimension, items: scores.map(finalOf) };
+  }
   function* cases(): Generator<FinalCaseScore> {
-    for (const s of rows) {
-      yield experts.get(itemKey(s.case_id, s.repeat)) ?? { case_id: s.case_id, repeat: s.repeat, score: s.score, judgeScore: s.score, source: "judge", overridden: false };
+    for (const c of byCase()) yield* c.items;
+  }
+  function* rows(): Generator<LightScore> {
+    for (const { scores } of o.ctx.eachCase()) {
+      for (const row of scores) {
+        const f = experts.get(itemKey(row.case_id, row.repeat));
+        yield f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
+      }
     }
   }
   const pending = pendingItems(o);
   return {
-    cases,
-    experts,
-    rows,
+    byCase, cases, rows, experts,
     review: {
       reviewersPerItem: o.settings.required,
       required: o.queue.length,
@@ -258,12 +277,8 @@ export function finalCaseScores(
 
 /**
  * The set's score rows with expert scores in place of the judge's where a final review exists: what every report,
- * comparison and gate must use, so an expert's decision counts everywhere.
+ * comparison and gate must use, so an expert's decision counts everywhere. Generated: walk it, do not keep it.
  */
-export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}, computed?: FinalScores): ScoreRow[] {
-  const final = computed ?? finalCaseScores(store, runId, setId, opts);
-  return final.rows.map((row) => {
-    const f = final.experts.get(itemKey(row.case_id, row.repeat));
-    return f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
-  });
+export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}, computed?: FinalScores): Generator<LightScore> {
+  return (computed ?? finalCaseScores(store, runId, setId, opts)).rows();
 }

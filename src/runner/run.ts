@@ -7,7 +7,7 @@ import type { ScoringConfig } from "../scoring/config.js";
 import type { JudgeTemplates } from "../judge/prompt.js";
 import { Jury, type JuryMember } from "../judge/jury.js";
 import { needsJudge } from "../scoring/caseScore.js";
-import { RunStore, unitKey, type ResponseRow } from "../store/runStore.js";
+import { RunStore, unitKey, type AnsweredUnit, type ResponseRow } from "../store/runStore.js";
 import { unitMessages, unitsOf, type Unit } from "./prompt.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { errorMessage } from "../util/errors.js";
@@ -76,8 +76,9 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     }
     const messages = unitMessages(u);
     const patient = o.patient && isSimulatedDialogue(u, o.candidate) ? o.patient : null;
-    let resp: ResponseRow | undefined = answered.get(unitKey(u.case.id, u.variant, u.repeat));
-    if (!resp) {
+    const stored = answered.get(unitKey(u.case.id, u.variant, u.repeat));
+    let resp: Omit<ResponseRow, "created_at"> | AnsweredUnit;
+    if (!stored) {
       let row: Omit<ResponseRow, "id" | "created_at">;
       const req = { messages, case: u.case, variant: u.variant, cacheExtra: { case: lc.contentHash, variant: u.variant, repeat: u.repeat, ...(patient ? { dialogue: dialogueKeyParts(patient, u, o.maxTurns) } : {}) } };
       const key = o.cache === false || o.candidate.kind === "mock" ? null : cacheKey(o.candidate, req);
@@ -106,15 +107,18 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
         }
       }
       const id = o.store.saveResponse(row);
-      resp = { ...row, id, created_at: "" };
+      resp = { ...row, id };
     } else {
       res.skipped++;
+      resp = stored;
     }
 
     if (resp.status === "ok" && needsJudge(u.format) && jury.hasPending(resp.id)) {
+      // An answer stored before a resume is read back only now, when it still needs judging.
+      const full = "messages_json" in resp ? resp : o.store.getResponse(resp.id)!;
       // A simulated dialogue is judged on its whole transcript, as stored with the answer.
-      const shown = patient ? (JSON.parse(resp.messages_json) as Message[]) : messages;
-      await jury.judge(u, shown, resp.id, resp.answer ?? "", resp.reasoning);
+      const shown = patient ? (JSON.parse(full.messages_json) as Message[]) : messages;
+      await jury.judge(u, shown, resp.id, full.answer ?? "", full.reasoning);
       state.judgeFailures = jury.counts.failures;
     }
     state.done++;

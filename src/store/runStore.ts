@@ -37,6 +37,12 @@ export interface CaseRow {
   case_json: string;
 }
 
+/** What a resumed run keeps of a stored answer. */
+export interface AnsweredUnit {
+  id: number;
+  status: ResponseRow["status"];
+}
+
 export interface ResponseRow {
   id: number;
   run_id: string;
@@ -122,7 +128,17 @@ export interface JudgmentSetRow {
   created_at: string;
 }
 
-export type CaseKeys = Pick<CaseRow, "case_id" | "task" | "dimension" | "format" | "specialty" | "difficulty" | "content_hash">;
+/** Where a planned case sits in the taxonomy: what aggregates and queues need of it, without its text. */
+export type CaseKeys = Pick<CaseRow, "case_id" | "task" | "dimension">;
+
+/** A score row as reports and reviews hold it: no ids (constant per set) and the detail only when unscored. */
+export type LightScore = Omit<ScoreRow, "set_id" | "run_id" | "detail_json"> & { detail_json: string | null };
+
+/** One planned case with its stored score rows in a judgment set, by repeat (none before scoring). */
+export interface CaseScores {
+  keys: CaseKeys;
+  scores: LightScore[];
+}
 
 export type NewRun = Omit<RunRow, "created_at" | "updated_at" | "finished_at" | "status">;
 export type NewResponse = Omit<ResponseRow, "id" | "created_at">;
@@ -132,16 +148,8 @@ export function unitKey(caseId: string, variant: string, repeat: number): string
   return `${caseId}\u0000${variant}\u0000${repeat}`;
 }
 
-/**
- * Planned-case keys by database and run: every RunStore on one connection shares them (a report builds several views
- * of one run, and a run's cases only change through addCases, which forgets them).
- */
-const caseKeyCache = new WeakMap<DB, Map<string, CaseKeys[]>>();
-function caseKeysOf(db: DB): Map<string, CaseKeys[]> {
-  let m = caseKeyCache.get(db);
-  if (!m) caseKeyCache.set(db, (m = new Map()));
-  return m;
-}
+/** The score columns reports and reviews read: detail only where a case is unscored (it says why). */
+const LIGHT_SCORE = "case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety, CASE WHEN status = 'unscored' THEN detail_json END AS detail_json";
 
 export class RunStore {
   private readonly stmt: (sql: string) => Statement;
@@ -177,7 +185,6 @@ export class RunStore {
 
   /** Records the planned cases; a resumed run re-inserts the same ones harmlessly. */
   addCases(runId: string, cases: LoadedCase[]): void {
-    caseKeysOf(this.db).delete(runId);
     const ins = this.stmt(
       `INSERT OR IGNORE INTO run_cases (run_id, case_id, task, dimension, format, specialty, difficulty, content_hash, case_json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -198,12 +205,20 @@ export class RunStore {
     return JSON.parse(row.case_json) as Case;
   }
 
-  /** Units already answered (and, unless errors are to be retried, those that failed): a resumed run skips them. */
-  answeredUnits(runId: string, includeErrors = false): Map<string, ResponseRow> {
-    // Everything but the raw reply, the bulk of a row: a resumed 100,000-case run must not load it all.
-    const rows = this.stmt(`SELECT id, run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, NULL AS raw_json, model, prompt_tokens,
-      completion_tokens, latency_ms, error, created_at, cached, attempts, cache_key FROM responses WHERE run_id = ? ${includeErrors ? "" : "AND status = 'ok'"}`).all(runId) as ResponseRow[];
-    return new Map(rows.map((r) => [unitKey(r.case_id, r.variant, r.repeat), r]));
+  /**
+   * Units already answered (and, unless errors are to be retried, those that failed), by unit key: a resumed run
+   * skips them. Ids and statuses only — a resumed 100,000-case run must not hold its answers; `getResponse` reads one.
+   */
+  answeredUnits(runId: string, includeErrors = false): Map<string, AnsweredUnit> {
+    const rows = this.stmt(`SELECT id, case_id, variant, repeat, status FROM responses WHERE run_id = ? ${includeErrors ? "" : "AND status = 'ok'"}`)
+      .all(runId) as (AnsweredUnit & Pick<ResponseRow, "case_id" | "variant" | "repeat">)[];
+    return new Map(rows.map((r) => [unitKey(r.case_id, r.variant, r.repeat), { id: r.id, status: r.status }]));
+  }
+
+  /** One response without its raw reply. */
+  getResponse(id: number): ResponseRow | undefined {
+    return this.stmt(`SELECT id, run_id, case_id, variant, repeat, status, messages_json, answer, reasoning, NULL AS raw_json, model, prompt_tokens,
+      completion_tokens, latency_ms, error, created_at, cached, attempts, cache_key FROM responses WHERE id = ?`).get(id) as ResponseRow | undefined;
   }
 
   /** Inserts a response, or replaces an earlier error for the same unit. Returns the row id. */
@@ -248,26 +263,60 @@ export class RunStore {
     return this.stmt("SELECT * FROM run_cases WHERE run_id = ? AND case_id = ?").get(runId, caseId) as CaseRow | undefined;
   }
 
+  /** A planned case's task and dimension (by the primary key). */
+  caseKeys(runId: string, caseId: string): CaseKeys | undefined {
+    return this.stmt("SELECT case_id, task, dimension FROM run_cases WHERE run_id = ? AND case_id = ?").get(runId, caseId) as CaseKeys | undefined;
+  }
+
+  countCases(runId: string): number {
+    return (this.stmt("SELECT COUNT(*) AS n FROM run_cases WHERE run_id = ?").get(runId) as { n: number }).n;
+  }
+
+  /** Planned case ids in case-id order, at most `limit`. */
+  caseIds(runId: string, limit = -1): string[] {
+    return (this.stmt("SELECT case_id FROM run_cases WHERE run_id = ? ORDER BY case_id LIMIT ?").all(runId, limit) as { case_id: string }[]).map((r) => r.case_id);
+  }
+
+  /** Every planned case's task, dimension and content hash (what compare pairs runs on). */
+  listCaseIdentities(runId: string): (CaseKeys & Pick<CaseRow, "content_hash">)[] {
+    return this.stmt("SELECT case_id, task, dimension, content_hash FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as (CaseKeys & Pick<CaseRow, "content_hash">)[];
+  }
+
+  /** One item's score row in a set, light. */
+  scoreOf(setId: number, caseId: string, repeat: number): LightScore | undefined {
+    return this.stmt(`SELECT ${LIGHT_SCORE} FROM scores WHERE set_id = ? AND case_id = ? AND repeat = ?`).get(setId, caseId, repeat) as LightScore | undefined;
+  }
+
   /**
-   * Task and dimension of every planned case, without the case text. Kept per store after the first read: a report
-   * asks for them from several places, and a run's planned cases only change through addCases (which forgets them).
+   * Every planned case in case-id order with its score rows in the set, read 500 cases a page (keyset on the
+   * primary key): reports and the review queue walk a 100,000-case run without holding it. No cursor stays open
+   * between pages, so other statements may run while the caller works on a case.
    */
-  listCaseKeys(runId: string): CaseKeys[] {
-    const cache = caseKeysOf(this.db);
-    let rows = cache.get(runId);
-    if (!rows) {
-      rows = this.stmt("SELECT case_id, task, dimension, format, specialty, difficulty, content_hash FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseKeys[];
-      const one = interner();
+  *eachCaseScores(runId: string, setId: number): Generator<CaseScores> {
+    const page = this.stmt(`SELECT c.case_id AS key, c.task, c.dimension, s.case_id, s.repeat, s.status, s.score, s.objective, s.rubric, s.result,
+        s.reasoning, s.approach, s.safety, CASE WHEN s.status = 'unscored' THEN s.detail_json END AS detail_json
+      FROM (SELECT case_id, task, dimension FROM run_cases WHERE run_id = ? AND case_id > ? ORDER BY case_id LIMIT 500) c
+      LEFT JOIN scores s ON s.set_id = ? AND s.case_id = c.case_id ORDER BY c.case_id, s.repeat`);
+    const one = interner();
+    let after = "";
+    for (;;) {
+      const rows = page.all(runId, after, setId) as (LightScore & { key: string; task: string; dimension: string })[];
+      if (!rows.length) return;
+      let current = null as CaseScores | null;
       for (const r of rows) {
-        r.task = one(r.task);
-        r.dimension = one(r.dimension);
-        r.format = one(r.format);
-        r.specialty = one(r.specialty);
-        r.difficulty = one(r.difficulty);
+        if (current?.keys.case_id !== r.key) {
+          if (current) yield current;
+          current = { keys: { case_id: r.key, task: one(r.task), dimension: one(r.dimension) }, scores: [] };
+        }
+        if (r.case_id === null) continue; // a case without score rows (LEFT JOIN)
+        current.scores.push({
+          case_id: r.key, repeat: r.repeat, status: one(r.status), score: r.score, objective: r.objective, rubric: r.rubric, result: r.result,
+          reasoning: r.reasoning, approach: r.approach, safety: r.safety === null ? null : one(r.safety), detail_json: r.detail_json,
+        });
       }
-      cache.set(runId, rows);
+      yield current!;
+      after = rows[rows.length - 1]!.key;
     }
-    return rows;
   }
 
   /** One case's responses, without the raw replies (uses the unique index). */
@@ -334,19 +383,6 @@ export class RunStore {
   }
 
   /** Score rows without the detail of scored cases (the bulk of a row); unscored rows keep theirs (it says why). */
-  listScoresLight(setId: number): ScoreRow[] {
-    const rows = this.stmt(`SELECT set_id, run_id, case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety,
-      CASE WHEN status = 'unscored' THEN detail_json ELSE '{}' END AS detail_json FROM scores WHERE set_id = ? ORDER BY case_id, repeat`).all(setId) as ScoreRow[];
-    const one = interner();
-    for (const r of rows) {
-      r.run_id = one(r.run_id);
-      r.status = one(r.status);
-      if (r.safety !== null) r.safety = one(r.safety);
-      if (r.detail_json === "{}") r.detail_json = one(r.detail_json);
-    }
-    return rows;
-  }
-
   listScores(setId: number): ScoreRow[] {
     return this.stmt("SELECT * FROM scores WHERE set_id = ? ORDER BY case_id, repeat").all(setId) as ScoreRow[];
   }
