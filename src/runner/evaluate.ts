@@ -1,9 +1,9 @@
 // One evaluation end to end: load, plan, record the run, execute, score, report. The CLI `run` and `demo` share it.
 import path from "node:path";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync, statSync } from "node:fs";
 import type { Adapter } from "../adapters/types.js";
 import { loadTaxonomy, type Taxonomy } from "../taxonomy/load.js";
-import { scanDatasets, summarizeCase, type CaseSummary, type LoadResult } from "../dataset/load.js";
+import { listDatasetFiles, scanDatasets, summarizeCase, type CaseSummary, type LoadResult } from "../dataset/load.js";
 import { loadScoringConfig } from "../scoring/config.js";
 import { loadJudgeTemplates } from "../judge/prompt.js";
 import { juryDescription, juryMembers } from "../judge/jury.js";
@@ -13,6 +13,7 @@ import { planCases, type PlanFilters } from "./plan.js";
 import { executeRun, type ExecuteResult } from "./run.js";
 import { Progress } from "./progress.js";
 import { scoreRun } from "../scoring/stage.js";
+import { keepHeapNearLiveSize, LARGE_DATASET_BYTES } from "../util/heap.js";
 import type { RunSummary } from "../report/summary.js";
 import { renderMarkdownReport } from "../report/markdown.js";
 import { buildReportAndSummary } from "../report/build.js";
@@ -229,11 +230,16 @@ async function storePlannedCases(store: RunStore, runId: string, o: EvaluateOpti
   }
 }
 
+function datasetBytes(paths: string[]): number {
+  return listDatasetFiles(paths).reduce((n, f) => n + statSync(f).size, 0);
+}
+
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const tax = loadTaxonomy();
   const scoring = loadScoringConfig();
   const templates = loadJudgeTemplates();
   // Ids only, held until the cases are stored: the run then reads them back a page at a time.
+  if (datasetBytes(o.datasets) >= LARGE_DATASET_BYTES) keepHeapNearLiveSize();
   let plan: Plan | null = await planEvaluation(o, tax);
   const datasetsJson = JSON.stringify(plan.files);
 
