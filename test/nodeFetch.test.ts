@@ -26,6 +26,7 @@ beforeAll(async () => {
         case "/empty": res.writeHead(204); res.end(); break;
         case "/limited": res.writeHead(429, { "retry-after": "2" }); res.end('{"error":"slow down"}'); break;
         case "/cut": res.writeHead(200, { "content-length": "1000" }); res.write('{"partial":'); setTimeout(() => res.socket?.destroy(), 20); break;
+        case "/bom": res.writeHead(200, { "content-type": "application/json" }); res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"ok":1}')])); break;
         case "/hang": break; // never answers
         default: res.writeHead(404); res.end("no");
       }
@@ -64,6 +65,31 @@ describe("nodeFetch", () => {
     const loop = await nodeFetch(`${base}/loop`);
     expect(loop.status).toBe(302);
     expect(seen.length - before).toBe(6);
+  });
+
+  it("reads a body once, as fetch does: json, text, a stream or a clone, and a second read is refused", async () => {
+    const a = await nodeFetch(`${base}/echo`, { method: "POST", body: "x" });
+    expect(a.url).toBe(`${base}/echo`);
+    expect(a.bodyUsed).toBe(false);
+    const copy = a.clone();
+    expect(await a.text()).toBe('{"method":"POST","body":"x"}');
+    expect(a.bodyUsed).toBe(true);
+    await expect(a.json()).rejects.toThrow(TypeError);
+    expect(() => a.clone()).toThrow(TypeError);
+    expect(new Uint8Array(await copy.arrayBuffer())).toEqual(new Uint8Array(Buffer.from('{"method":"POST","body":"x"}')));
+
+    const s = await nodeFetch(`${base}/echo`, { method: "POST", body: "streamed" });
+    const chunks: Uint8Array[] = [];
+    for await (const c of s.body!) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('{"method":"POST","body":"streamed"}');
+    expect(s.bodyUsed).toBe(true);
+    await expect(s.text()).rejects.toThrow(TypeError);
+
+    // A byte-order mark is dropped when decoding, as fetch's text() and json() do.
+    expect(await (await nodeFetch(`${base}/bom`)).json()).toEqual({ ok: 1 });
+    const m = await nodeFetch(`${base}/moved`, { method: "POST", body: "b" });
+    expect(m.redirected).toBe(true);
+    expect(m.url).toBe(`${base}/echo`);
   });
 
   it("a 204 has no body; a 429 keeps its Retry-After for the runner", async () => {

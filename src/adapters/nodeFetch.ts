@@ -6,6 +6,7 @@
 import http from "node:http";
 import https from "node:https";
 import zlib from "node:zlib";
+import { BufferedResponse } from "./bufferedResponse.js";
 
 const agents = {
   "http:": new http.Agent({ keepAlive: true }),
@@ -92,5 +93,6 @@ export async function nodeFetch(input: string | URL | Request, init: RequestInit
     if (name !== "content-encoding" && name !== "content-length") out.append(name, res.rawHeaders[i + 1]!);
   }
   const nullBody = status === 204 || status === 304 || method === "HEAD";
-  return new Response(nullBody ? null : decode(res.body, res.headers["content-encoding"]), { status, statusText: res.statusMessage, headers: out });
+  const bytes = nullBody ? null : decode(res.body, res.headers["content-encoding"]);
+  return new BufferedResponse(bytes, status, res.statusMessage ?? "", out, url.href, redirects > 0) as unknown as Response;
 }
