@@ -1,6 +1,5 @@
 // Re-judging: the stored responses of a run are judged again (another judge, jury or prompt version) as a new
 // judgment set in the same database, then scored. No candidate is called; earlier sets are not touched.
-import pLimit from "p-limit";
 import type { Adapter } from "../adapters/types.js";
 import type { Taxonomy } from "../taxonomy/load.js";
 import type { ScoringConfig } from "../scoring/config.js";
@@ -13,6 +12,7 @@ import { Jury, juryDescription, juryMembers } from "./jury.js";
 import type { Progress, ProgressState } from "../runner/progress.js";
 import type { Message } from "../dataset/schema.js";
 import { UserError } from "../util/errors.js";
+import { keepHeapNearLiveSize, LARGE_REJUDGE_ANSWERS } from "../util/heap.js";
 
 export interface RejudgeOptions {
   store: RunStore;
@@ -61,36 +61,49 @@ export async function rejudgeRun(o: RejudgeOptions): Promise<RejudgeResult> {
   }
   const setId = o.store.ensureJudgmentSet(o.runId, label, judgesJson, o.templates.version, o.templates.hash);
 
-  const cases = new Map(o.store.listCases(o.runId).map((row) => [row.case_id, RunStore.parseCase(row)]));
-  const responses = o.store.listResponses(o.runId).filter((r) => r.status === "ok");
-  const repeats = Math.max(1, ...o.store.listResponses(o.runId).map((r) => r.repeat + 1));
-  const work: { u: Unit; resp: ResponseRow }[] = [];
-  for (const resp of responses) {
-    const c = cases.get(resp.case_id);
-    if (!c) continue;
-    const u = unitsOf(c, resp.repeat + 1).find((x) => x.variant === resp.variant && x.repeat === resp.repeat);
-    if (u && needsJudge(u.format)) work.push({ u, resp });
+  // Cases a page at a time, each with its stored answers read by index: a 100,000-case run is never held in memory.
+  const repeats = (o.store.db.prepare("SELECT COALESCE(MAX(repeat), 0) + 1 AS n FROM responses WHERE run_id = ?").get(o.runId) as { n: number }).n;
+  const answers = (o.store.db.prepare("SELECT COUNT(*) AS n FROM responses WHERE run_id = ? AND status = 'ok'").get(o.runId) as { n: number }).n;
+  if (answers >= LARGE_REJUDGE_ANSWERS) keepHeapNearLiveSize();
+  /** Every stored answer: with its unit when a judge grades it, null when its format is scored objectively only. */
+  function* storedAnswers(): Generator<{ u: Unit; resp: ResponseRow } | null> {
+    for (const row of o.store.iterateCases(o.runId)) {
+      const c = RunStore.parseCase(row);
+      for (const resp of o.store.caseResponses(o.runId, c.id)) {
+        if (resp.status !== "ok") continue;
+        const u = unitsOf(c, resp.repeat + 1).find((x) => x.variant === resp.variant && x.repeat === resp.repeat);
+        yield u && needsJudge(u.format) ? { u, resp } : null;
+      }
+    }
   }
 
   const jury = new Jury(o.store, setId, members, { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
   const res = { stopped: false };
-  const state: ProgressState = { done: 0, total: work.length, errors: 0, judgeFailures: 0 };
-  const limit = pLimit(o.concurrency);
-  await Promise.all(work.map(({ u, resp }) => limit(async () => {
-    if (o.stopRequested?.()) {
-      res.stopped = true;
-      return;
+  let judged = 0;
+  const state: ProgressState = { done: 0, total: answers, errors: 0, judgeFailures: 0 };
+  const items = storedAnswers();
+  const worker = async () => {
+    for (let next = items.next(); !next.done; next = items.next()) {
+      if (o.stopRequested?.()) {
+        res.stopped = true;
+        return;
+      }
+      const item = next.value;
+      if (item) {
+        judged++;
+        if (jury.hasPending(item.resp.id)) {
+          // Exactly what the candidate was shown, as stored with its answer.
+          const shown = JSON.parse(item.resp.messages_json) as Message[];
+          await jury.judge(item.u, shown, item.resp.id, item.resp.answer ?? "", item.resp.reasoning);
+          state.judgeFailures = jury.counts.failures;
+        }
+      }
+      state.done++;
+      o.progress?.update(state);
     }
-    if (jury.hasPending(resp.id)) {
-      // Exactly what the candidate was shown, as stored with its answer.
-      const shown = JSON.parse(resp.messages_json) as Message[];
-      await jury.judge(u, shown, resp.id, resp.answer ?? "", resp.reasoning);
-      state.judgeFailures = jury.counts.failures;
-    }
-    state.done++;
-    o.progress?.update(state);
-  })));
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
   o.progress?.finish(state);
   const stage = scoreRun(o.store, o.runId, setId, o.tax, o.scoring, repeats);
-  return { runId: o.runId, setId, label, resumed: Boolean(existing), responses: work.length, judgeCalls: jury.counts.calls, judgeFailures: jury.counts.failures, ...res, stage };
+  return { runId: o.runId, setId, label, resumed: Boolean(existing), responses: judged, judgeCalls: jury.counts.calls, judgeFailures: jury.counts.failures, ...res, stage };
 }

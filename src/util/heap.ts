@@ -9,6 +9,8 @@ import v8 from "node:v8";
 
 /** Dataset bytes from which a run keeps its heap close to its live size (~1,300 rich cases, ~8,000 short ones). */
 export const LARGE_DATASET_BYTES = 4 * 1024 * 1024;
+/** Stored answers from which a re-judging does the same (it reads them from the database, so it knows before). */
+export const LARGE_REJUDGE_ANSWERS = 5000;
 
 export function keepHeapNearLiveSize(): void {
   // A --heap-growing-percent given to node by the user stands. V8 reads this flag at every full collection, so it
