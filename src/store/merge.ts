@@ -1,7 +1,7 @@
 // Merges the shard databases of one evaluation into a new database whose single run reports like an unsharded one.
 import { existsSync } from "node:fs";
 import { openDatabase, type DB } from "./db.js";
-import { RunStore, type RunRow, type ResponseRow, type JudgmentRow } from "./runStore.js";
+import { RunStore, type CaseRow, type RunRow, type ResponseRow, type JudgmentRow } from "./runStore.js";
 import { planHash } from "../runner/evaluate.js";
 import type { PlanFilters } from "../runner/plan.js";
 import { UserError } from "../util/errors.js";
@@ -49,7 +49,7 @@ function checkShards(shards: ShardInput[]): void {
     if (s.run.status !== "completed") throw new UserError(`${where}: the run is ${s.run.status}; resume it to completion before merging`);
     const shard = s.config.filters.shard;
     if (shards.length > 1 && !shard) throw new UserError(`${where}: not a shard (run without --shard)`);
-    for (const c of s.store.listCases(s.run.id)) {
+    for (const c of s.db.prepare("SELECT case_id FROM run_cases WHERE run_id = ?").iterate(s.run.id) as Iterable<{ case_id: string }>) {
       const other = seen.get(c.case_id);
       if (other) throw new UserError(`${where}: case ${c.case_id} is also in ${other}: shards overlap`);
       seen.set(c.case_id, s.file);
@@ -80,11 +80,16 @@ export function mergeShards(outFile: string, files: string[], rescore: (store: R
         });
         const setIds = new Map<string, number>();
         for (const s of shards) {
-          const cases = s.store.listCases(s.run.id);
+          // Rows are streamed from each shard's own connection (a cursor there does not block writing here): a shard
+          // of tens of thousands of cases is never held in memory, only the response id map.
           const insCase = out.prepare("INSERT INTO run_cases (run_id, case_id, task, dimension, format, specialty, difficulty, content_hash, case_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-          for (const c of cases) insCase.run(runId, c.case_id, c.task, c.dimension, c.format, c.specialty, c.difficulty, c.content_hash, c.case_json);
+          let cases = 0;
+          for (const c of s.db.prepare("SELECT * FROM run_cases WHERE run_id = ? ORDER BY case_id").iterate(s.run.id) as Iterable<CaseRow>) {
+            insCase.run(runId, c.case_id, c.task, c.dimension, c.format, c.specialty, c.difficulty, c.content_hash, c.case_json);
+            cases++;
+          }
           const responseIds = new Map<number, number>();
-          for (const r of s.store.listResponses(s.run.id) as ResponseRow[]) {
+          for (const r of s.db.prepare("SELECT * FROM responses WHERE run_id = ? ORDER BY case_id, variant, repeat").iterate(s.run.id) as Iterable<ResponseRow>) {
             const { id, created_at: _c, ...rest } = r;
             responseIds.set(id, store.saveResponse({ ...rest, run_id: runId }));
             result.responses++;
@@ -92,14 +97,14 @@ export function mergeShards(outFile: string, files: string[], rescore: (store: R
           for (const set of s.store.listJudgmentSets(s.run.id)) {
             let setId = setIds.get(set.label);
             if (setId === undefined) setIds.set(set.label, (setId = store.ensureJudgmentSet(runId, set.label, set.judges_json, set.prompt_version, set.prompt_hash)));
-            for (const j of s.store.listJudgments(set.id) as JudgmentRow[]) {
+            for (const j of s.db.prepare("SELECT * FROM judgments WHERE set_id = ? ORDER BY response_id, judge").iterate(set.id) as Iterable<JudgmentRow>) {
               const { id: _id, created_at: _c, ...rest } = j;
               store.saveJudgment({ ...rest, set_id: setId, response_id: responseIds.get(j.response_id)! });
               result.judgments++;
             }
           }
-          result.shards.push({ file: s.file, runId: s.run.id, shard: s.config.filters.shard ? `${s.config.filters.shard.index}/${s.config.filters.shard.count}` : "—", cases: cases.length });
-          result.cases += cases.length;
+          result.shards.push({ file: s.file, runId: s.run.id, shard: s.config.filters.shard ? `${s.config.filters.shard.index}/${s.config.filters.shard.count}` : "—", cases });
+          result.cases += cases;
         }
         for (const setId of setIds.values()) rescore(store, runId, setId, first.config.repeats ?? 1);
         store.setRunStatus(runId, "completed");
