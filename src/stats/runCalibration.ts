@@ -1,6 +1,6 @@
 // Calibration of a stored judgment set: pairs the set's (jury-aggregated) case scores with expert labels,
 // measures length bias, and stores the result in the calibrations table.
-import type { RunStore } from "../store/runStore.js";
+import type { RunStore, ScoreRow } from "../store/runStore.js";
 import { nowIso } from "../store/db.js";
 import { bootstrapInterval, pearson, spearman, type Interval } from "./agreement.js";
 import { type Calibration, type CalibrationPair, type Labels, type Safety } from "./calibration.js";
@@ -33,13 +33,13 @@ function judgeLabels(detailJson: string, row: { result: number | null; reasoning
  * errors (file:line); cases the judge left unscored are skipped and counted.
  */
 export function pairsFromLabels(store: RunStore, runId: string, setId: number, labels: ExpertLabel[], file: string): { pairs: CalibrationPair[]; skipped: { caseId: string; repeat: number; why: string }[] } {
-  const cases = new Map(store.listCases(runId).map((c) => [c.case_id, c]));
-  const scores = new Map(store.listScores(setId).map((s) => [`${s.case_id}\u0000${s.repeat}`, s]));
+  // Labels are looked up by index: a label file names a few hundred items of a run that may hold 100,000.
+  const scoreStmt = store.db.prepare("SELECT * FROM scores WHERE set_id = ? AND case_id = ? AND repeat = ?");
   const issues: InputIssue[] = [];
   const pairs: CalibrationPair[] = [];
   const skipped: { caseId: string; repeat: number; why: string }[] = [];
   for (const l of labels) {
-    const row = cases.get(l.caseId);
+    const row = store.getCase(runId, l.caseId);
     if (!row) {
       issues.push({ file, line: l.line, field: "case_id", message: `"${l.caseId}" is not a case of run ${runId}`, severity: "error" });
       continue;
@@ -52,7 +52,7 @@ export function pairsFromLabels(store: RunStore, runId: string, setId: number, l
         continue;
       }
     }
-    const s = scores.get(`${l.caseId}\u0000${l.repeat}`);
+    const s = scoreStmt.get(setId, l.caseId, l.repeat) as ScoreRow | undefined;
     if (!s || s.status !== "scored") {
       skipped.push({ caseId: l.caseId, repeat: l.repeat, why: s ? "the judge set left it unscored" : `no score for repeat ${l.repeat}` });
       continue;
@@ -65,14 +65,11 @@ export function pairsFromLabels(store: RunStore, runId: string, setId: number, l
 
 /** Correlation between answer length and case score in one set (a judge that rewards verbosity shows ρ > 0). */
 export function runLengthBias(store: RunStore, runId: string, setId: number, boot: { iterations: number; seed: number }): LengthBias {
-  const length = new Map<string, number>();
-  for (const r of store.listResponses(runId)) {
-    if (r.status !== "ok") continue;
-    const k = `${r.case_id}\u0000${r.repeat}`;
-    length.set(k, (length.get(k) ?? 0) + [...(r.answer ?? "")].length);
-  }
-  const pts = store.listScores(setId).filter((s) => s.score !== null && length.has(`${s.case_id}\u0000${s.repeat}`))
-    .map((s) => ({ len: length.get(`${s.case_id}\u0000${s.repeat}`)!, score: s.score! }));
+  // Answer length (in characters, summed over a group's variants) and score per item, added up by the database.
+  const pts = store.db.prepare(
+    `SELECT SUM(COALESCE(length(r.answer), 0)) AS len, s.score FROM scores s JOIN responses r ON r.run_id = ? AND r.case_id = s.case_id AND r.repeat = s.repeat AND r.status = 'ok'
+     WHERE s.set_id = ? AND s.score IS NOT NULL GROUP BY s.case_id, s.repeat ORDER BY s.case_id, s.repeat`,
+  ).all(runId, setId) as { len: number; score: number }[];
   const len = pts.map((p) => p.len);
   const sc = pts.map((p) => p.score);
   return {
