@@ -1,5 +1,6 @@
-// Everything review needs about one run and judgment set: scores and flags read once; case texts, answers and
-// per-judge verdicts read by index when an item is looked at, so a 100,000-case run is never held in memory.
+// Everything review needs about one run and judgment set: flags read once; case keys, scores, case texts, answers
+// and per-judge verdicts read by index when an item is looked at, or a page at a time when every case is walked, so
+// a 100,000-case run is never held in memory.
 import type { DB } from "../store/db.js";
 import { RunStore, type CaseKeys, type CaseScores, type FlagRow, type JudgmentRow, type LightScore, type ResponseRow } from "../store/runStore.js";
 import type { Case } from "../dataset/schema.js";
