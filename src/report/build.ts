@@ -10,7 +10,7 @@ import { buildSummary, type RunSummary } from "./summary.js";
 import { isReviewed, readReviewState, type ReviewState } from "./reviews.js";
 import { toVendor } from "./vendor.js";
 import { REPORT_SCHEMA_VERSION, type Audience, type CaseDetail, type InternalReport, type Report, type TaskRow } from "./json.js";
-import { finalCaseScores, finalScoreRows, type FinalScores } from "../review/state.js";
+import { finalCaseScores, type FinalScores } from "../review/state.js";
 
 /** Threshold a task must reach (0–1). Defaults to the scoring config's pass mark. */
 export type ThresholdFor = (taskId: string, dimension: string) => number;
@@ -87,10 +87,8 @@ function assemble(store: RunStore, s: RunSummary, set: JudgmentSetRow, tax: Taxo
   };
   const flags: FlagRow[] = s.flags;
   const detail = drillDownCases(store, runId, s.cases, flags, opts.cases);
-  // Score rows only for the cases the drill-down shows: a summary-only report of 100,000 cases keeps none.
-  const shown = new Set(detail.ids);
-  const scores: LightScore[] = [];
-  if (shown.size) for (const x of finalScoreRows(store, runId, set.id, { tax, scoring }, final)) if (shown.has(x.case_id)) scores.push(x);
+  // Score rows only for the cases the drill-down shows, read by index: a summary-only report of 100,000 cases reads none.
+  const scores: LightScore[] = detail.ids.flatMap((id) => final.rowsOf(id));
   const reviews: ReviewState = readReviewState(store.db, runId, set.id);
 
   const scoreByUnit = new Map<string, LightScore>(scores.map((x) => [ukey(x.case_id, x.repeat), x]));

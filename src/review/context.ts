@@ -36,6 +36,8 @@ export interface ReviewContext {
   caseOf(caseId: string): Case | undefined;
   /** One item's score row in the set, light (detail only when unscored). */
   scoreOf(caseId: string, repeat: number): LightScore | undefined;
+  /** One case's score rows in the set, light, by repeat. */
+  scoresOf(caseId: string): LightScore[];
   /** Every planned case in case-id order with its score rows, a page at a time: walk it, do not keep it. */
   eachCase(): Generator<CaseScores>;
   /** Flags by item key (a group's variant flags are gathered under their case). */
@@ -83,6 +85,7 @@ export function loadContext(db: DB, runId: string, setId: number): ReviewContext
     db, runId, setId, repeats, caseOf, flags, responseOf, scoreDetail,
     caseKeys: (caseId) => store.caseKeys(runId, caseId),
     scoreOf: (caseId, repeat) => store.scoreOf(setId, caseId, repeat),
+    scoresOf: (caseId) => store.caseScores(setId, caseId),
     eachCase: () => store.eachCaseScores(runId, setId),
     judgmentsOf: (id) => store.responseJudgments(setId, id),
   };

@@ -209,6 +209,8 @@ export interface FinalScores {
   cases(): Generator<FinalCaseScore>;
   /** The judge's score rows with expert scores in place where a final review exists, in the same order. */
   rows(): Generator<LightScore>;
+  /** One case's rows as `rows` gives them, read by index (a drill-down of a few cases need not walk the run). */
+  rowsOf(caseId: string): LightScore[];
   /** The items with a final expert review, by itemKey. */
   experts: Map<string, FinalCaseScore>;
   review: ReviewBlock;
@@ -240,17 +242,17 @@ export function overviewFinalScores(o: ReviewOverview): FinalScores {
   function* cases(): Generator<FinalCaseScore> {
     for (const c of byCase()) yield* c.items;
   }
+  const withExpert = (row: LightScore): LightScore => {
+    const f = experts.get(itemKey(row.case_id, row.repeat));
+    return f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
+  };
   function* rows(): Generator<LightScore> {
-    for (const { scores } of o.ctx.eachCase()) {
-      for (const row of scores) {
-        const f = experts.get(itemKey(row.case_id, row.repeat));
-        yield f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
-      }
-    }
+    for (const { scores } of o.ctx.eachCase()) yield* scores.map(withExpert);
   }
   const pending = pendingItems(o);
   return {
     byCase, cases, rows, experts,
+    rowsOf: (caseId) => o.ctx.scoresOf(caseId).map(withExpert),
     review: {
       reviewersPerItem: o.settings.required,
       required: o.queue.length,
@@ -279,6 +281,6 @@ export function finalCaseScores(
  * The set's score rows with expert scores in place of the judge's where a final review exists: what every report,
  * comparison and gate must use, so an expert's decision counts everywhere. Generated: walk it, do not keep it.
  */
-export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}, computed?: FinalScores): Generator<LightScore> {
-  return (computed ?? finalCaseScores(store, runId, setId, opts)).rows();
+export function finalScoreRows(store: RunStore, runId: string, setId: number, opts: { tax?: Taxonomy; scoring?: ScoringConfig } = {}): Generator<LightScore> {
+  return finalCaseScores(store, runId, setId, opts).rows();
 }

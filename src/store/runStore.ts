@@ -148,8 +148,9 @@ export function unitKey(caseId: string, variant: string, repeat: number): string
   return `${caseId}\u0000${variant}\u0000${repeat}`;
 }
 
-/** The score columns reports and reviews read: detail only where a case is unscored (it says why). */
-const LIGHT_SCORE = "case_id, repeat, status, score, objective, rubric, result, reasoning, approach, safety, CASE WHEN status = 'unscored' THEN detail_json END AS detail_json";
+/** The score columns reports and reviews read (of table alias `t`): detail only where a case is unscored (it says why). */
+const lightScore = (t = "") => `${t}case_id, ${t}repeat, ${t}status, ${t}score, ${t}objective, ${t}rubric, ${t}result, ${t}reasoning, ${t}approach,
+  ${t}safety, CASE WHEN ${t}status = 'unscored' THEN ${t}detail_json END AS detail_json`;
 
 export class RunStore {
   private readonly stmt: (sql: string) => Statement;
@@ -284,7 +285,12 @@ export class RunStore {
 
   /** One item's score row in a set, light. */
   scoreOf(setId: number, caseId: string, repeat: number): LightScore | undefined {
-    return this.stmt(`SELECT ${LIGHT_SCORE} FROM scores WHERE set_id = ? AND case_id = ? AND repeat = ?`).get(setId, caseId, repeat) as LightScore | undefined;
+    return this.stmt(`SELECT ${lightScore()} FROM scores WHERE set_id = ? AND case_id = ? AND repeat = ?`).get(setId, caseId, repeat) as LightScore | undefined;
+  }
+
+  /** One case's score rows in a set, light, by repeat. */
+  caseScores(setId: number, caseId: string): LightScore[] {
+    return this.stmt(`SELECT ${lightScore()} FROM scores WHERE set_id = ? AND case_id = ? ORDER BY repeat`).all(setId, caseId) as LightScore[];
   }
 
   /**
@@ -295,8 +301,7 @@ export class RunStore {
   *eachCaseScores(runId: string, setId: number): Generator<CaseScores> {
     // Ordered by case only: the score index hands each case's rows over by repeat without a sort per page
     // (which cost a fifth of the walk); the rare out-of-order case is put in order below.
-    const page = this.stmt(`SELECT c.case_id AS key, c.task, c.dimension, s.case_id, s.repeat, s.status, s.score, s.objective, s.rubric, s.result,
-        s.reasoning, s.approach, s.safety, CASE WHEN s.status = 'unscored' THEN s.detail_json END AS detail_json
+    const page = this.stmt(`SELECT c.case_id AS key, c.task, c.dimension, ${lightScore("s.")}
       FROM (SELECT case_id, task, dimension FROM run_cases WHERE run_id = ? AND case_id > ? ORDER BY case_id LIMIT 500) c
       LEFT JOIN scores s ON s.set_id = ? AND s.case_id = c.case_id ORDER BY c.case_id`);
     const one = interner();
