@@ -97,11 +97,11 @@ describe("decisions, final scores and the report", () => {
     const expertOpen = weighted("open", { rubric: 1, result: 1, reasoning: 1, approach: 1 });
     const judgeOpen = weighted("open", { rubric: 0, result: 0.2, reasoning: 0.2, approach: 0.2 });
     const f = finalCaseScores(store, run.runId, set.id, { tax, scoring });
-    const open = [...f.cases()].find((c) => c.case_id === "T-OPEN-1")!;
+    const open = [...f.byCase()].flatMap((c) => c.items).find((c) => c.case_id === "T-OPEN-1")!;
     expect(open).toMatchObject({ source: "expert", overridden: true });
     expect(open.score).toBeCloseTo(expertOpen, 10);
     expect(open.judgeScore).toBeCloseTo(judgeOpen, 10);
-    const choice = [...f.cases()].find((c) => c.case_id === "T-CHOICE-1")!;
+    const choice = [...f.byCase()].flatMap((c) => c.items).find((c) => c.case_id === "T-CHOICE-1")!;
     expect(choice).toMatchObject({ source: "expert", overridden: false });
     expect(choice.score).toBeCloseTo(weighted("choice", { objective: 1, reasoning: 0.8, approach: 0.8 }), 10);
     expect(f.review).toMatchObject({ reviewed: 2, overridden: 1, signedOff: null, judgeExpert: { n: 2 } });

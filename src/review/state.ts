@@ -205,8 +205,6 @@ export interface FinalCase {
 export interface FinalScores {
   /** Every planned case in case-id order with its final scores, read a page at a time on each call: nothing is held. */
   byCase(): Generator<FinalCase>;
-  /** Every item's final score, in case-id and repeat order (byCase, flattened). */
-  cases(): Generator<FinalCaseScore>;
   /** The judge's score rows with expert scores in place where a final review exists, in the same order. */
   rows(): Generator<LightScore>;
   /** One case's rows as `rows` gives them, read by index (a drill-down of a few cases need not walk the run). */
@@ -239,9 +237,6 @@ export function overviewFinalScores(o: ReviewOverview): FinalScores {
   function* byCase(): Generator<FinalCase> {
     for (const { keys, scores } of o.ctx.eachCase()) yield { case_id: keys.case_id, task: keys.task, dimension: keys.dimension, items: scores.map(finalOf) };
   }
-  function* cases(): Generator<FinalCaseScore> {
-    for (const c of byCase()) yield* c.items;
-  }
   const withExpert = (row: LightScore): LightScore => {
     const f = experts.get(itemKey(row.case_id, row.repeat));
     return f ? { ...row, score: f.score, status: f.score === null ? "unscored" : "scored" } : row;
@@ -251,7 +246,7 @@ export function overviewFinalScores(o: ReviewOverview): FinalScores {
   }
   const pending = pendingItems(o);
   return {
-    byCase, cases, rows, experts,
+    byCase, rows, experts,
     rowsOf: (caseId) => o.ctx.scoresOf(caseId).map(withExpert),
     review: {
       reviewersPerItem: o.settings.required,

@@ -198,10 +198,6 @@ export class RunStore {
     })();
   }
 
-  listCases(runId: string): CaseRow[] {
-    return this.stmt("SELECT * FROM run_cases WHERE run_id = ? ORDER BY case_id").all(runId) as CaseRow[];
-  }
-
   static parseCase(row: CaseRow): Case {
     return JSON.parse(row.case_json) as Case;
   }
@@ -267,10 +263,6 @@ export class RunStore {
   /** A planned case's task and dimension (by the primary key). */
   caseKeys(runId: string, caseId: string): CaseKeys | undefined {
     return this.stmt("SELECT case_id, task, dimension FROM run_cases WHERE run_id = ? AND case_id = ?").get(runId, caseId) as CaseKeys | undefined;
-  }
-
-  countCases(runId: string): number {
-    return (this.stmt("SELECT COUNT(*) AS n FROM run_cases WHERE run_id = ?").get(runId) as { n: number }).n;
   }
 
   /** Planned case ids in case-id order, at most `limit`. */
@@ -353,10 +345,6 @@ export class RunStore {
     })();
   }
 
-  listResponses(runId: string): ResponseRow[] {
-    return this.stmt("SELECT * FROM responses WHERE run_id = ? ORDER BY case_id, variant, repeat").all(runId) as ResponseRow[];
-  }
-
   ensureJudgmentSet(runId: string, label: string, judgesJson: string, promptVersion: string, promptHash: string): number {
     const existing = this.stmt("SELECT id FROM judgment_sets WHERE run_id = ? AND label = ?").get(runId, label) as { id: number } | undefined;
     if (existing) return existing.id;
@@ -386,11 +374,6 @@ export class RunStore {
 
   listJudgments(setId: number): JudgmentRow[] {
     return this.stmt("SELECT * FROM judgments WHERE set_id = ? ORDER BY response_id, judge").all(setId) as JudgmentRow[];
-  }
-
-  /** Score rows without the detail of scored cases (the bulk of a row); unscored rows keep theirs (it says why). */
-  listScores(setId: number): ScoreRow[] {
-    return this.stmt("SELECT * FROM scores WHERE set_id = ? ORDER BY case_id, repeat").all(setId) as ScoreRow[];
   }
 
   listFlags(runId: string, setId: number): FlagRow[] {
