@@ -13,6 +13,7 @@ import type { Progress, ProgressState } from "../runner/progress.js";
 import type { Message } from "../dataset/schema.js";
 import { UserError } from "../util/errors.js";
 import { keepHeapNearLiveSize, LARGE_REJUDGE_ANSWERS } from "../util/heap.js";
+import { drain } from "../runner/pool.js";
 
 export interface RejudgeOptions {
   store: RunStore;
@@ -78,32 +79,22 @@ export async function rejudgeRun(o: RejudgeOptions): Promise<RejudgeResult> {
   }
 
   const jury = new Jury(o.store, setId, members, { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
-  const res = { stopped: false };
   let judged = 0;
   const state: ProgressState = { done: 0, total: answers, errors: 0, judgeFailures: 0 };
-  const items = storedAnswers();
-  const worker = async () => {
-    for (let next = items.next(); !next.done; next = items.next()) {
-      if (o.stopRequested?.()) {
-        res.stopped = true;
-        return;
+  const stopped = await drain(storedAnswers(), o.concurrency, async (item) => {
+    if (item) {
+      judged++;
+      if (jury.hasPending(item.resp.id)) {
+        // Exactly what the candidate was shown, as stored with its answer.
+        const shown = JSON.parse(item.resp.messages_json) as Message[];
+        await jury.judge(item.u, shown, item.resp.id, item.resp.answer ?? "", item.resp.reasoning);
+        state.judgeFailures = jury.counts.failures;
       }
-      const item = next.value;
-      if (item) {
-        judged++;
-        if (jury.hasPending(item.resp.id)) {
-          // Exactly what the candidate was shown, as stored with its answer.
-          const shown = JSON.parse(item.resp.messages_json) as Message[];
-          await jury.judge(item.u, shown, item.resp.id, item.resp.answer ?? "", item.resp.reasoning);
-          state.judgeFailures = jury.counts.failures;
-        }
-      }
-      state.done++;
-      o.progress?.update(state);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
+    state.done++;
+    o.progress?.update(state);
+  }, () => o.stopRequested?.() ?? false);
   o.progress?.finish(state);
   const stage = scoreRun(o.store, o.runId, setId, o.tax, o.scoring, repeats);
-  return { runId: o.runId, setId, label, resumed: Boolean(existing), responses: judged, judgeCalls: jury.counts.calls, judgeFailures: jury.counts.failures, ...res, stage };
+  return { runId: o.runId, setId, label, resumed: Boolean(existing), responses: judged, judgeCalls: jury.counts.calls, judgeFailures: jury.counts.failures, stopped, stage };
 }

@@ -10,6 +10,7 @@ import { needsJudge } from "../scoring/caseScore.js";
 import { RunStore, unitKey, type AnsweredUnit, type ResponseRow } from "../store/runStore.js";
 import { unitMessages, unitsOf, type Unit } from "./prompt.js";
 import { Progress, type ProgressState } from "./progress.js";
+import { drain } from "./pool.js";
 import { errorMessage } from "../util/errors.js";
 import { cacheKey } from "./cache.js";
 import { dialogueKeyParts, isSimulatedDialogue, runDialogue, type DialogueResult } from "./dialogue.js";
@@ -70,10 +71,6 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const jury = new Jury(o.store, o.setId, o.jury, { templates: o.templates, tax: o.tax, scoring: o.scoring, cache: o.cache });
 
   const processUnit = async ({ u, lc }: { u: Unit; lc: Pick<LoadedCase, "case" | "contentHash"> }) => {
-    if (o.stopRequested?.()) {
-      res.stopped = true;
-      return;
-    }
     const messages = unitMessages(u);
     const patient = o.patient && isSimulatedDialogue(u, o.candidate) ? o.patient : null;
     const stored = answered.get(unitKey(u.case.id, u.variant, u.repeat));
@@ -125,11 +122,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     o.progress?.update(state);
   };
 
-  const units = unitStream();
-  const worker = async () => {
-    for (let next = units.next(); !next.done; next = units.next()) await processUnit(next.value);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
+  res.stopped = await drain(unitStream(), o.concurrency, processUnit, () => o.stopRequested?.() ?? false);
   o.progress?.finish(state);
   return { ...res, judgeCalls: jury.counts.calls, judgeFailures: jury.counts.failures };
 }
