@@ -238,8 +238,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const tax = loadTaxonomy();
   const scoring = loadScoringConfig();
   const templates = loadJudgeTemplates();
-  // Ids only, held until the cases are stored: the run then reads them back a page at a time.
   if (datasetBytes(o.datasets) >= LARGE_DATASET_BYTES) keepHeapNearLiveSize();
+  // Ids only, held until the cases are stored: the run then reads them back a page at a time.
   let plan: Plan | null = await planEvaluation(o, tax);
   const datasetsJson = JSON.stringify(plan.files);
 
